@@ -1,0 +1,28 @@
+"""The errors digitlab raises for bad input: one sentence each, shown without a traceback."""
+
+
+class DigitlabError(Exception):
+    """A problem with the user's input or environment, explained in one sentence.
+
+    The command line prints the message and exits non-zero; a library user can catch it.
+    """
+
+    exit_code = 1
+
+
+class DataError(DigitlabError):
+    """A data file or folder is missing, unreadable or not what was expected."""
+
+
+class DownloadError(DataError):
+    """No mirror gave a good copy of a dataset file."""
+
+
+class ModelError(DigitlabError):
+    """An unknown model or parameter, or a model file that cannot be trusted or read."""
+
+
+class UsageError(DigitlabError):
+    """An option value that makes no sense (a digit outside 0..9, a bad noise spec, ...)."""
+
+    exit_code = 2
