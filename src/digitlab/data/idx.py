@@ -1,0 +1,112 @@
+"""Read and write idx files (the MNIST format), gzip-compressed or raw, checking every header field.
+
+An idx file is a 4-byte magic number (two zero bytes, a type code, the number of dimensions), one
+big-endian uint32 per dimension, then the values in C order. MNIST uses type 0x08 (unsigned byte).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..fileio import atomic_path
+
+# idx type code -> big-endian NumPy dtype
+_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_CODES = {dtype.newbyteorder("="): code for code, dtype in _DTYPES.items()}
+
+
+def _is_gzip(raw: bytes) -> bool:
+    return raw[:2] == b"\x1f\x8b"
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Return the decompressed content of an idx file (gzip is recognised by its magic bytes)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found.") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected an idx file.") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc}).") from None
+    if not raw:
+        raise DataError(f"{path}: the file is empty, expected an idx file.")
+    if _is_gzip(raw):
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error):
+            raise DataError(f"{path}: the gzip stream is truncated or corrupt.") from None
+    return raw
+
+
+def parse(raw: bytes, source: str = "<bytes>", expect_shape: tuple[int | None, ...] | None = None) -> np.ndarray:
+    """Parse decompressed idx content into an array, checking magic, dimensions and length.
+
+    ``expect_shape`` may fix the number of dimensions and some sizes (None = any size).
+    """
+    if len(raw) < 4:
+        raise DataError(f"{source}: too short to be an idx file ({len(raw)} bytes).")
+    zero, code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or code not in _DTYPES:
+        raise DataError(f"{source}: wrong idx magic number 0x{raw[:4].hex()}, expected 0x0000 then a type code and a dimension count.")
+    if ndim == 0:
+        raise DataError(f"{source}: idx header gives zero dimensions.")
+    header_end = 4 + 4 * ndim
+    if len(raw) < header_end:
+        raise DataError(f"{source}: idx header is cut short (needs {header_end} bytes, has {len(raw)}).")
+    shape = struct.unpack(f">{ndim}I", raw[4:header_end])
+    dtype = _DTYPES[code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    body = len(raw) - header_end
+    if body != expected:
+        raise DataError(f"{source}: idx header promises shape {tuple(shape)} ({expected} bytes of data) but the file holds {body}.")
+    if expect_shape is not None:
+        if len(shape) != len(expect_shape) or any(e is not None and e != s for e, s in zip(expect_shape, shape)):
+            want = "x".join("N" if e is None else str(e) for e in expect_shape)
+            raise DataError(f"{source}: idx shape {'x'.join(map(str, shape))} does not match the expected {want}.")
+    array = np.frombuffer(raw, dtype=dtype, offset=header_end).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def read(path: str | os.PathLike, expect_shape: tuple[int | None, ...] | None = None) -> np.ndarray:
+    """Read an idx file (gzip or raw) into a NumPy array."""
+    return parse(read_bytes(path), str(path), expect_shape)
+
+
+def to_bytes(array: np.ndarray) -> bytes:
+    """Encode an array as idx content (uncompressed)."""
+    array = np.asarray(array)
+    native = array.dtype.newbyteorder("=")
+    if native not in _CODES:
+        raise ValueError(f"idx cannot store dtype {array.dtype}")
+    if array.ndim == 0 or array.ndim > 255:
+        raise ValueError("idx needs between 1 and 255 dimensions")
+    header = struct.pack(">HBB", 0, _CODES[native], array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=_DTYPES[_CODES[native]]).tobytes()
+
+
+def write(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
+    """Write an array as an idx file, atomically; gzip when ``compress`` or the name ends in ``.gz``."""
+    path = Path(path)
+    data = to_bytes(array)
+    if compress is None:
+        compress = path.suffix == ".gz"
+    if compress:
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
