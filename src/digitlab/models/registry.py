@@ -1,14 +1,16 @@
 """Every model digitlab knows, by name: what it does, how it is built and its default parameters.
 
-This is the one place where model defaults live. Factories are given as ``"module:callable"`` strings
-and imported only when the model is built, so listing models never imports PyTorch.
+Defaults live in each factory's signature (``classical.py`` for the seeds' models, the class
+``__init__`` for digitlab's own), where the registry reads them. Factories are given as
+``"module:callable"`` strings and imported only when a model is built, so listing models never
+imports PyTorch.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from ..errors import ModelError
@@ -22,8 +24,6 @@ class ModelSpec:
     task: Task
     factory: str  # "module:callable" returning a scikit-learn estimator
     summary: str  # one line for `digitlab models`
-    defaults: dict[str, Any] = field(default_factory=dict)  # overrides of the factory's own defaults
-    seeded: bool = True  # takes random_state
 
     def build(self) -> Callable[..., Any]:
         module, _, attr = self.factory.partition(":")
@@ -34,34 +34,26 @@ _C = "digitlab.models.classical"
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
     # --- the seeds' classical classifiers -------------------------------------------------------
-    ModelSpec("sgd", "classify", f"{_C}:sgd", "linear classifier trained by SGD (hinge loss), seed 002", {}),
-    ModelSpec("sgd-scaled", "classify", f"{_C}:sgd_scaled", "standard scaling then SGD, seed 002", {}),
-    ModelSpec("logistic", "classify", f"{_C}:logistic", "multinomial logistic regression on [0,1] pixels",
-              {"C": 1.0, "max_iter": 200}),
-    ModelSpec("linear-svc", "classify", f"{_C}:linear_svc", "linear SVM (liblinear) on [0,1] pixels, seed 003",
-              {"C": 0.01}),
-    ModelSpec("svc", "classify", f"{_C}:svc", "RBF-kernel SVC, one-vs-one, on [0,1] pixels, seed 002",
-              {"C": 5.0, "gamma": "scale"}),
-    ModelSpec("ovr-svc", "classify", f"{_C}:ovr_svc", "one-vs-rest wrapper around the RBF SVC, seed 002",
-              {"C": 5.0, "gamma": "scale"}),
-    ModelSpec("random-forest", "classify", f"{_C}:random_forest", "random forest, seed 002",
-              {"n_estimators": 100, "n_jobs": -1}),
-    ModelSpec("knn", "classify", f"{_C}:knn", "scikit-learn k-nearest neighbours, seed 002",
-              {"n_neighbors": 5, "weights": "uniform", "n_jobs": -1}, seeded=False),
-    ModelSpec("never", "classify", f"{_C}:never", "baseline: always the most frequent class (never-5 in binary)",
-              {}, seeded=False),
+    ModelSpec("sgd", "classify", f"{_C}:sgd", "linear classifier trained by SGD (hinge loss), seed 002"),
+    ModelSpec("sgd-scaled", "classify", f"{_C}:sgd_scaled", "standard scaling then SGD, seed 002"),
+    ModelSpec("logistic", "classify", f"{_C}:logistic", "multinomial logistic regression on [0,1] pixels"),
+    ModelSpec("linear-svc", "classify", f"{_C}:linear_svc", "linear SVM (liblinear) on [0,1] pixels, seed 003"),
+    ModelSpec("svc", "classify", f"{_C}:svc", "RBF-kernel SVC, one-vs-one, on [0,1] pixels, seed 002"),
+    ModelSpec("ovr-svc", "classify", f"{_C}:ovr_svc", "one-vs-rest wrapper around the RBF SVC, seed 002"),
+    ModelSpec("random-forest", "classify", f"{_C}:random_forest", "random forest, seed 002"),
+    ModelSpec("knn", "classify", f"{_C}:knn", "scikit-learn k-nearest neighbours, seed 002"),
+    ModelSpec("never", "classify", f"{_C}:never", "baseline: always the most frequent class (never-5 in binary)"),
     # --- the seeds' denoisers ------------------------------------------------------------------
     ModelSpec("knn-denoise", "denoise", f"{_C}:knn_denoise",
-              "multioutput k-NN classifier: per-pixel vote of the neighbours' clean images (seeds 000, 004)",
-              {"n_neighbors": 5, "n_jobs": -1}, seeded=False),
+              "multioutput k-NN classifier: per-pixel vote of the neighbours' clean images (seeds 000, 004)"),
     ModelSpec("knn-denoise-mean", "denoise", f"{_C}:knn_denoise_mean",
-              "k-NN regressor: mean of the neighbours' clean images", {"n_neighbors": 5, "n_jobs": -1}, seeded=False),
-    # --- digitlab's fast exact k-NN engine (defaults live in the class signature) ----------------
+              "k-NN regressor: mean of the neighbours' clean images"),
+    # --- digitlab's fast exact k-NN engine -----------------------------------------------------
     ModelSpec("knn-fast", "classify", "digitlab.models.knn:FastKNNClassifier",
-              "digitlab's k-NN: exact float32 search, optional deskewing and PCA, both cores", {}, seeded=False),
+              "digitlab's k-NN: exact float32 search, optional deskewing and PCA, both cores"),
     ModelSpec("knn-fast-denoise", "denoise", "digitlab.models.knn:FastKNNDenoiser",
-              "digitlab's k-NN denoiser: per-pixel vote or mean of the neighbours' clean images", {}, seeded=False),
-    # --- neural networks (PyTorch; defaults live in the class signature) -------------------------
+              "digitlab's k-NN denoiser: per-pixel vote or mean of the neighbours' clean images"),
+    # --- neural networks (PyTorch) -------------------------------------------------------------
     ModelSpec("mlp", "classify", "digitlab.models.neural:MLPClassifier", "400 leaky-ReLU units, seed 003"),
     ModelSpec("lenet5", "classify", "digitlab.models.neural:LeNet5Classifier", "LeNet-5-like CNN, seed 003"),
     ModelSpec("cnn", "classify", "digitlab.models.neural:CNNClassifier",
@@ -86,12 +78,11 @@ def get(name: str) -> ModelSpec:
 
 
 def parameters(name: str) -> dict[str, Any]:
-    """All parameters the model accepts with their effective defaults (registry over factory)."""
+    """All parameters the model accepts, with the defaults its factory gives them."""
     spec = get(name)
     sig = inspect.signature(spec.build())
     params = {p.name: p.default for p in sig.parameters.values()
               if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty}
-    params.update(spec.defaults)
     return params
 
 
@@ -104,8 +95,8 @@ def make(name: str, params: dict[str, Any] | None = None, seed: int | None = Non
     if unknown:
         raise ModelError(
             f"Model {name!r} has no parameter {unknown[0]!r}; it accepts: {', '.join(sorted(accepted)) or 'none'}.")
-    kwargs = {**spec.defaults, **params}
-    if spec.seeded and "random_state" in accepted and "random_state" not in params and seed is not None:
+    kwargs = dict(params)
+    if "random_state" in accepted and "random_state" not in params and seed is not None:
         kwargs["random_state"] = seed
     try:
         return spec.build()(**kwargs)
