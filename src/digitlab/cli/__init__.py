@@ -1,0 +1,42 @@
+"""The ``digitlab`` command: Typer app, one module per group of commands.
+
+Errors that come from the user's input (``DigitlabError``) are printed as one sentence, with no
+traceback, and the process exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import DigitlabError
+from .common import app, err_console
+from . import core  # noqa: F401  (registers its commands)
+from . import chapter  # noqa: F401  (registers its commands)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status (also used by tests)."""
+    try:
+        result = app(args=argv, prog_name="digitlab", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except DigitlabError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("[yellow]interrupted[/]")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        return 130
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return exc.exit_code
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+__all__ = ["app", "main", "run"]

@@ -1,0 +1,1 @@
+"""Commands of the classification chapter (binary, multiclass, multilabel, search, show)."""

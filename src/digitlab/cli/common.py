@@ -1,0 +1,164 @@
+"""What every command shares: the Typer app, consoles, output as table or JSON, progress, option parsing."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import UsageError
+
+app = typer.Typer(
+    name="digitlab",
+    help="Handwritten-digit recognition and denoising on MNIST-style data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+# Options shared by many commands, declared once.
+DatasetOpt = typer.Option(None, "--dataset", "-d", help="mnist, fashion-mnist, mnist-mini or csv:PATH "
+                          "(default: mnist, or mnist-mini when MNIST cannot be found or downloaded).")
+DataDirOpt = typer.Option(None, "--data-dir", help="Folder holding one sub-folder per dataset (mnist/, fashion-mnist/).",
+                          file_okay=False)
+SetOpt = typer.Option(None, "--set", "-s", help="Model parameter KEY=VALUE (repeatable).")
+SeedOpt = typer.Option(42, "--seed", help="Seed for everything random.")
+RunsOpt = typer.Option(None, "--runs", help="Folder of run folders (default: $DIGITLAB_RUNS or ./runs).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress display.")
+
+
+class Output:
+    """Where a command's results go: a Rich table for people or one JSON object for programs."""
+
+    def __init__(self, as_json: bool = False, quiet: bool = False):
+        self.as_json = as_json
+        self.quiet = quiet or as_json and not err_console.is_terminal
+
+    def info(self, message: str) -> None:
+        """A line for people, on stderr, unless quiet or JSON."""
+        if not self.quiet and not self.as_json:
+            err_console.print(message, highlight=False)
+
+    def warn(self, message: str) -> None:
+        """Always shown (stderr), even with --json, because it changes what the numbers mean."""
+        err_console.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+    def result(self, data: dict[str, Any], title: str | None = None, keys: list[str] | None = None) -> None:
+        if self.as_json:
+            sys.stdout.write(json.dumps(data, default=_plain, allow_nan=True) + "\n")
+            sys.stdout.flush()
+            return
+        table = Table(title=title, show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for key in keys or list(data):
+            if key in data and not isinstance(data[key], (list, dict)) or key in (keys or []):
+                table.add_row(key, fmt(data.get(key)))
+        out_console.print(table)
+
+    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+        table = Table(title=title)
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(fmt(row.get(col)) for col in columns))
+        out_console.print(table)
+
+    @contextlib.contextmanager
+    def progress(self, description: str, total: float | None = None) -> Iterator["Step"]:
+        """A progress bar (or spinner when ``total`` is None) on a terminal; silent otherwise."""
+        if self.quiet or not err_console.is_terminal:
+            yield Step(None, None)
+            return
+        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            yield Step(bar, task)
+
+
+class Step:
+    """Handle to advance a progress display; does nothing when there is none."""
+
+    def __init__(self, bar: Progress | None, task):
+        self.bar, self.task = bar, task
+
+    def __call__(self, advance: float = 1, description: str | None = None, total: float | None = None) -> None:
+        if self.bar is not None:
+            kwargs = {"advance": advance}
+            if description is not None:
+                kwargs["description"] = description
+            if total is not None:
+                kwargs["total"] = total
+            self.bar.update(self.task, **kwargs)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def fmt(value: Any) -> str:
+    """Short human form of a figure: 4 decimals for fractions, 2 for seconds and dB."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def parse_value(text: str) -> Any:
+    """A --set value: Python literal when it is one (4, 0.1, None, True, 'x'), else the plain string."""
+    lowered = {"true": True, "false": False, "none": None, "null": None}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, Any]:
+    """Turn repeated KEY=VALUE options into a dict, refusing malformed ones."""
+    params: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} {item!r} is not of the form KEY=VALUE.")
+        params[key.strip()] = parse_value(value.strip())
+    return params
+
+
+def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int = 42):
+    """Load the named dataset; with no name, MNIST, falling back to the shipped subset with a warning."""
+    from ..data.datasets import load_dataset
+    from ..errors import DataError
+
+    if dataset:
+        return load_dataset(dataset, data_dir, seed=seed)
+    try:
+        return load_dataset("mnist", data_dir, seed=seed)
+    except DataError as exc:
+        out.warn(f"{exc} Using the shipped subset mnist-mini instead.")
+        return load_dataset("mnist-mini", seed=seed)
