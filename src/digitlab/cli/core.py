@@ -1,0 +1,207 @@
+"""Core commands: datasets, models, train, denoise, evaluate, predict, info, leaderboard, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+from .. import runs as runs_mod
+from ..errors import DataError, UsageError
+from ..models import persist, registry
+from .common import (DataDirOpt, DatasetOpt, JsonOpt, Output, QuietOpt, RunsOpt, SeedOpt, SetOpt, app,
+                     load_data, parse_sets)
+
+
+@app.command()
+def datasets(data_dir: Optional[Path] = DataDirOpt, as_json: bool = JsonOpt) -> None:
+    """List the datasets, where each was found and whether its content was verified."""
+    from ..data.datasets import locate_all
+
+    out = Output(as_json)
+    rows = [loc.as_dict() for loc in locate_all(data_dir)]
+    if as_json:
+        out.result({"datasets": rows})
+    else:
+        out.table(rows, ["name", "found_by", "path", "verified", "description"], title="Datasets")
+
+
+@app.command()
+def models(task: Optional[str] = typer.Option(None, help="classify or denoise"), as_json: bool = JsonOpt) -> None:
+    """List the models with their default parameters."""
+    out = Output(as_json)
+    if task not in (None, "classify", "denoise"):
+        raise UsageError(f"--task {task!r} is not one of: classify, denoise.")
+    rows = [{"name": name, "task": registry.get(name).task, "summary": registry.get(name).summary,
+             "defaults": registry.parameters(name)} for name in registry.names(task)]
+    if as_json:
+        out.result({"models": rows})
+    else:
+        out.table(rows, ["name", "task", "summary", "defaults"], title="Models")
+
+
+@app.command()
+def train(
+    model: str = typer.Argument(..., help="Model name (see `digitlab models`)."),
+    dataset: Optional[str] = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    sets: Optional[list[str]] = SetOpt,
+    augment: Optional[str] = typer.Option(None, "--augment", help="Training-set augmentation: shift."),
+    n_train: Optional[int] = typer.Option(None, "--n-train", help="Use the first N training images."),
+    n_test: Optional[int] = typer.Option(None, "--n-test", help="Score on the first N test images."),
+    seed: int = SeedOpt,
+    runs: Optional[Path] = RunsOpt,
+    no_save: bool = typer.Option(False, "--no-save", help="Do not write the model file."),
+    as_json: bool = JsonOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Train a classifier, score it on the test split and save a run folder."""
+    from ..tasks.train import TrainConfig, train as run_train
+
+    out = Output(as_json, quiet)
+    registry.get(model)
+    config = TrainConfig(model=model, params=parse_sets(sets), augment=augment, n_train=n_train, n_test=n_test,
+                         seed=seed, save_model=not no_save)
+    data = load_data(dataset, data_dir, out, seed)
+    config.dataset = data.name
+    with out.progress(f"{model} on {data.name}") as step:
+        result, _ = run_train(config, data, runs, progress=lambda msg: step(0, description=msg))
+    out.result(result, title=f"{model} on {data.name}",
+               keys=["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy",
+                     "fit_seconds", "predict_seconds", "run"])
+
+
+@app.command()
+def denoise(
+    model: str = typer.Argument("knn-denoise", help="Denoiser name (see `digitlab models --task denoise`)."),
+    noise: str = typer.Option("uniform:100", "--noise", help="uniform:HIGH, gaussian:SIGMA or saltpepper:P."),
+    dataset: Optional[str] = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    sets: Optional[list[str]] = SetOpt,
+    n_train: Optional[int] = typer.Option(None, "--n-train", help="Use the first N training images."),
+    n_test: Optional[int] = typer.Option(None, "--n-test", help="Clean the first N test images."),
+    seed: int = SeedOpt,
+    runs: Optional[Path] = RunsOpt,
+    no_save: bool = typer.Option(False, "--no-save", help="Do not write the model file."),
+    as_json: bool = JsonOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Train a denoiser on noisy train images against clean ones; report RMSE, PSNR, SSIM and a PNG grid."""
+    from ..data.noise import parse_noise
+    from ..tasks.denoise import DenoiseConfig, denoise as run_denoise
+
+    out = Output(as_json, quiet)
+    registry.get(model)
+    parse_noise(noise)  # refuse a bad spec before loading any data
+    config = DenoiseConfig(model=model, params=parse_sets(sets), noise=noise, n_train=n_train, n_test=n_test,
+                           seed=seed, save_model=not no_save)
+    data = load_data(dataset, data_dir, out, seed)
+    config.dataset = data.name
+    with out.progress(f"{model} on {noise}") as step:
+        result, _ = run_denoise(config, data, runs, progress=lambda msg: step(0, description=msg))
+    out.result(result, title=f"{model} denoising {noise} on {data.name}",
+               keys=["model", "noise", "dataset", "n_train", "n_test", "rmse", "psnr", "ssim", "noisy_rmse",
+                     "fit_seconds", "predict_seconds", "ms_per_image", "plot", "run"])
+
+
+@app.command()
+def evaluate(
+    model_file: Path = typer.Argument(..., help="A model file written by digitlab (.skops or .safetensors)."),
+    dataset: Optional[str] = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    n_test: Optional[int] = typer.Option(None, "--n-test", help="Score on the first N test images."),
+    seed: int = SeedOpt,
+    as_json: bool = JsonOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Score a saved model on a dataset's test split (the dataset it was trained on by default)."""
+    from ..evaluate.metrics import accuracy, denoise_scores
+    from ..tasks.denoise import as_pixels, noisy_pair
+    from ..tasks.train import subset
+
+    out = Output(as_json, quiet)
+    saved = persist.load(model_file)
+    data = load_data(dataset or saved.meta.get("dataset"), data_dir, out, seed)
+    X_test, y_test = subset(data.X_test, data.y_test, n_test, "--n-test")
+    result = {"model_file": str(model_file), "model": saved.meta.get("model"), "dataset": data.name,
+              "n_test": int(len(X_test))}
+    if saved.meta.get("task") == "denoise":
+        _, noisy = noisy_pair(saved.meta["noise"], X_test[:0], X_test, seed)
+        cleaned = as_pixels(saved.estimator.predict(noisy))
+        result |= {"noise": saved.meta["noise"], **denoise_scores(X_test, noisy, cleaned)}
+    else:
+        result["test_accuracy"] = accuracy(y_test, saved.estimator.predict(X_test))
+    out.result(result, title=f"{model_file}")
+
+
+@app.command()
+def predict(
+    model_file: Path = typer.Argument(..., help="A classifier file written by digitlab."),
+    input: Path = typer.Option(..., "--input", "-i", help="Kaggle test.csv, an image, or a folder of images."),
+    output: Path = typer.Option(..., "--output", "-o", help="CSV to write (ImageId,Label for a Kaggle CSV)."),
+    as_json: bool = JsonOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Predict labels for a Kaggle test.csv (writes submission.csv) or for PNG/JPEG images."""
+    from ..data import images, kaggle
+    from ..fileio import atomic_open
+
+    out = Output(as_json, quiet)
+    saved = persist.load(model_file)
+    if saved.meta.get("task") == "denoise":
+        raise UsageError(f"{model_file} is a denoiser; `predict` needs a classifier.")
+    if not input.exists():
+        raise DataError(f"{input}: no such file or folder.")
+    if input.is_file() and input.suffix.lower() == ".csv":
+        X = kaggle.read_test_csv(input)
+        labels = saved.estimator.predict(X)
+        kaggle.write_submission(output, labels)
+        names = None
+    else:
+        X, names = images.load_images(input)
+        labels = saved.estimator.predict(X)
+        with atomic_open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write("image,label\n")
+            fh.writelines(f"{name},{int(label)}\n" for name, label in zip(names, labels))
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=10)
+    result = {"model_file": str(model_file), "input": str(input), "output": str(output), "n": int(len(labels)),
+              "label_counts": {str(d): int(c) for d, c in enumerate(counts)}}
+    if names is not None and len(names) <= 20:
+        result["predictions"] = {name: int(label) for name, label in zip(names, labels)}
+    out.result(result, title="Predictions", keys=["model_file", "input", "output", "n", "label_counts"])
+
+
+@app.command()
+def info(model_file: Path = typer.Argument(..., help="A model file written by digitlab."),
+         as_json: bool = JsonOpt) -> None:
+    """Describe a saved model: what it is, its parameters, training data and test figures."""
+    out = Output(as_json)
+    saved = persist.load(model_file)
+    result = {"model_file": str(model_file), "class": type(saved.estimator).__name__, **saved.meta}
+    if persist.is_net(saved.estimator):
+        from ..models.neural import describe_net
+
+        result["layers"] = describe_net(saved.estimator)
+    out.result(result, title=str(model_file))
+    if not as_json and "layers" in result:
+        out.table(result["layers"], list(result["layers"][0]) if result["layers"] else [], title="Layers")
+
+
+@app.command()
+def leaderboard(
+    runs: Optional[Path] = RunsOpt,
+    sort: str = typer.Option("test_accuracy", "--sort", help="Column to rank by, best first."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """All runs as one table: model, dataset, params, train and test accuracy, times."""
+    out = Output(as_json)
+    if sort not in runs_mod.LEADERBOARD_COLUMNS:
+        raise UsageError(f"--sort {sort!r} is not a column; choose one of: {', '.join(runs_mod.LEADERBOARD_COLUMNS)}.")
+    rows = runs_mod.leaderboard(runs, sort_by=sort)
+    if as_json:
+        out.result({"runs": rows})
+        return
+    shown = [c for c in runs_mod.LEADERBOARD_COLUMNS if any(row.get(c) is not None for row in rows)]
+    out.table(rows, shown, title=f"Leaderboard ({runs_mod.runs_root(runs)})")
