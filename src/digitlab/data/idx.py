@@ -7,6 +7,7 @@ big-endian uint32 per dimension, then the values in C order. MNIST uses type 0x0
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -46,12 +47,17 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc}).") from None
     if not raw:
         raise DataError(f"{path}: the file is empty, expected an idx file.")
-    if _is_gzip(raw):
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error):
-            raise DataError(f"{path}: the gzip stream is truncated or corrupt.") from None
-    return raw
+    return decompress(raw, str(path))
+
+
+def decompress(raw: bytes, source: str = "<bytes>") -> bytes:
+    """Return ``raw`` gunzipped when it starts with the gzip magic bytes, else unchanged."""
+    if not _is_gzip(raw):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error):
+        raise DataError(f"{source}: the gzip stream is truncated or corrupt.") from None
 
 
 def parse(raw: bytes, source: str = "<bytes>", expect_shape: tuple[int | None, ...] | None = None) -> np.ndarray:
@@ -71,7 +77,7 @@ def parse(raw: bytes, source: str = "<bytes>", expect_shape: tuple[int | None, .
         raise DataError(f"{source}: idx header is cut short (needs {header_end} bytes, has {len(raw)}).")
     shape = struct.unpack(f">{ndim}I", raw[4:header_end])
     dtype = _DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a forged header cannot overflow
     body = len(raw) - header_end
     if body != expected:
         raise DataError(f"{source}: idx header promises shape {tuple(shape)} ({expected} bytes of data) but the file holds {body}.")
