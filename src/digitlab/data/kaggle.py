@@ -15,8 +15,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..fileio import atomic_open
+from .datasets import N_PIXELS
 
-N_PIXELS = 784
 PIXEL_COLUMNS = tuple(f"pixel{i}" for i in range(N_PIXELS))
 TRAIN_COLUMNS = ("label", *PIXEL_COLUMNS)
 TEST_COLUMNS = PIXEL_COLUMNS
