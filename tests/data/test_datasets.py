@@ -114,27 +114,38 @@ def test_unknown_name_lists_valid_names():
 
 def test_locate_reports_rule_path_and_verification(fake, isolated_data, monkeypatch):
     [loc] = locate("fake")
-    assert (loc.rule, loc.path, loc.verified) == ("not-found", None, False)
+    assert (loc.found_by, loc.path, loc.verified) == ("not-found", None, False)
     assert "will be downloaded" in loc.detail
 
     fake.write(isolated_data / "env" / "fake")
     monkeypatch.setenv("DIGITLAB_DATA", str(isolated_data / "env"))
     [loc] = locate("fake")
-    assert (loc.rule, loc.path, loc.verified) == ("env", str(isolated_data / "env" / "fake"), True)
+    assert (loc.found_by, loc.path, loc.verified) == ("env", str(isolated_data / "env" / "fake"), True)
 
     idx.write(isolated_data / "env" / "fake" / "t10k-labels-idx1-ubyte.gz", np.ones(6, np.uint8))
     [loc] = locate("fake")
-    assert loc.rule == "env" and not loc.verified and "published checksum" in loc.detail
+    assert loc.found_by == "env" and not loc.verified and "published checksum" in loc.detail
     assert locate("fake", verify=False)[0].detail == "not checked"
 
     [loc] = locate("fake", isolated_data / "empty")
-    assert loc.rule == "not-found" and "does not exist" in loc.detail
+    assert loc.found_by == "not-found" and "does not exist" in loc.detail
 
 
 def test_locate_all_includes_every_table_entry(isolated_data):
-    locations = {loc.name: loc for loc in locate(verify=False)}
+    locations = {loc.name: loc for loc in datasets.locate_all(verify=False)}
     assert set(datasets.DATASETS) <= set(locations)
-    assert locations["mnist-mini"].rule == "package" and locations["mnist-mini"].verified
+    assert locations["mnist-mini"].found_by == "package" and locations["mnist-mini"].verified
+    row = locations["mnist"].as_dict()
+    assert set(row) >= {"name", "found_by", "path", "verified", "description"}
+    assert row["description"].startswith("MNIST")
+
+
+def test_locate_a_csv(tmp_path):
+    [loc] = locate(f"csv:{tmp_path / 'train.csv'}")
+    assert loc.found_by == "not-found" and "file not found" in loc.detail
+    (tmp_path / "train.csv").write_text("label\n")
+    [loc] = locate(f"csv:{tmp_path / 'train.csv'}")
+    assert (loc.found_by, loc.path, loc.verified) == ("file", str(tmp_path / "train.csv"), False)
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):

@@ -1,6 +1,8 @@
 """Downloads against real HTTP servers on 127.0.0.1: good, failing and corrupt mirrors."""
 
 import gzip
+import socket
+import time
 
 import numpy as np
 import pytest
@@ -114,8 +116,6 @@ def test_only_missing_files_are_fetched(fake, isolated_data, http_mirror):
 
 
 def test_timeout_is_reported(fake, isolated_data):
-    import socket
-
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()  # accepts connections but never answers
@@ -131,3 +131,20 @@ def test_timeout_is_reported(fake, isolated_data):
 def test_table_mirrors_are_used_without_override(fake, monkeypatch):
     monkeypatch.delenv("DIGITLAB_MIRRORS")
     assert datasets._mirrors(fake.spec, None) == list(fake.spec.mirrors)
+
+
+def test_refused_mirror_is_not_retried(fake, isolated_data, refused_url, http_mirror):
+    good, _ = http_mirror(_routes(fake))
+    start = time.perf_counter()
+    download(fake.spec, isolated_data / "out", mirrors=[refused_url, good], retries=3, backoff=30)
+    assert time.perf_counter() - start < 10  # a retry would have slept 30 s
+
+
+@pytest.mark.parametrize("reason, transient", [
+    (socket.gaierror(-2, "Name or service not known"), False),
+    (ConnectionRefusedError(111, "Connection refused"), False),
+    (TimeoutError("timed out"), False),
+    (ConnectionResetError(104, "Connection reset by peer"), True),
+])
+def test_which_failures_are_retried(reason, transient):
+    assert datasets._transient(reason) is transient

@@ -12,11 +12,13 @@ plus ``datasets/NAME``), then the spec's system folders, then a download into th
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import http.client
 import json
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -155,10 +157,15 @@ class Location:
     """Where a dataset would be loaded from, without downloading it (for ``digitlab datasets``)."""
 
     name: str
-    rule: str  # data-dir | env | cache | system | package | file | not-found
+    found_by: str  # data-dir | env | cache | system | package | file | not-found
     path: str | None  # the folder (or file) found, None when not found
     verified: bool  # every file matched its published checksum
     detail: str = ""  # why it is not found or not verified
+    description: str = ""
+
+    def as_dict(self) -> dict:
+        """Plain values, for a table or JSON."""
+        return dataclasses.asdict(self)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -223,10 +230,17 @@ def locate(name: str | None = None, data_dir: str | os.PathLike | None = None, *
     """
     if name is not None and name.startswith(CSV_PREFIX):
         path = Path(name[len(CSV_PREFIX):])
-        rule = "file" if path.is_file() else "not-found"
-        return [Location(name, rule, str(path), False, "" if path.is_file() else f"{path}: file not found.")]
+        found = path.is_file()
+        return [Location(name, "file" if found else "not-found", str(path) if found else None, False,
+                         "a user CSV has no published checksum" if found else f"{path}: file not found.",
+                         "Kaggle Digit Recognizer train.csv")]
     specs = [get_spec(name)] if name is not None else list(DATASETS.values())
     return [_locate_one(spec, data_dir, verify) for spec in specs]
+
+
+def locate_all(data_dir: str | os.PathLike | None = None, *, verify: bool = True) -> list[Location]:
+    """Where every dataset in the table would be loaded from (``locate`` for all names)."""
+    return locate(None, data_dir, verify=verify)
 
 
 def download(
@@ -351,27 +365,31 @@ def _missing_message(data_dir: Path, spec: DatasetSpec, missing: list[FileSpec])
 
 def _locate_one(spec: DatasetSpec, data_dir: str | os.PathLike | None, verify: bool) -> Location:
     """Where ``spec`` would load from, with its verification state."""
+
+    def where(found_by: str, path: str | None, verified: bool, detail: str = "") -> Location:
+        return Location(spec.name, found_by, path, verified, detail, spec.description)
+
     if spec.package_dir:
         try:
             _load_package(spec)
         except DataError as exc:
-            return Location(spec.name, "not-found", None, False, str(exc))
-        return Location(spec.name, "package", "package", True)
+            return where("not-found", None, False, str(exc))
+        return where("package", "package", True)
     try:
         found = _find(spec, data_dir)
     except DataError as exc:
-        return Location(spec.name, "not-found", None, False, str(exc))
+        return where("not-found", None, False, str(exc))
     if found is None:
-        return Location(spec.name, "not-found", None, False, f"not found; it will be downloaded into {cache_dir() / spec.name}")
-    rule, folder, paths = found
+        return where("not-found", None, False, f"not found; it will be downloaded into {cache_dir() / spec.name}")
+    found_by, folder, paths = found
     if not verify:
-        return Location(spec.name, rule, str(folder), False, "not checked")
+        return where(found_by, str(folder), False, "not checked")
     try:
         for role, path in paths.items():
             _verified_bytes(idx.read_bytes(path), spec.files[role], str(path))
     except DataError as exc:
-        return Location(spec.name, rule, str(folder), False, str(exc))
-    return Location(spec.name, rule, str(folder), True)
+        return where(found_by, str(folder), False, str(exc))
+    return where(found_by, str(folder), True)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -498,15 +516,23 @@ def _download_file(spec: DatasetSpec, file: FileSpec, dest: Path, bases: list[st
             except urllib.error.HTTPError as exc:
                 reason, retry = f"HTTP {exc.code} {exc.reason}", exc.code >= 500 or exc.code == 429
             except urllib.error.URLError as exc:
-                reason, retry = _describe(exc.reason), True
+                reason, retry = _describe(exc.reason), _transient(exc.reason)
             except (OSError, http.client.HTTPException) as exc:
-                reason, retry = _describe(exc), True
+                reason, retry = _describe(exc), _transient(exc)
             except ValueError as exc:  # a malformed mirror URL
                 reason, retry = str(exc), False
             if not retry:
                 break
         failures.append(f"{base} ({reason})")
     raise DownloadError(f"Could not download {file.name} for {spec.name}: " + "; ".join(failures) + ".")
+
+
+def _transient(reason: object) -> bool:
+    """Whether retrying the same mirror may help: not for an unknown host, a refusal or a silent server.
+
+    Failing over at once keeps an offline machine from waiting through every retry.
+    """
+    return not isinstance(reason, (socket.gaierror, ConnectionRefusedError, TimeoutError))
 
 
 def _describe(reason: object) -> str:
