@@ -208,8 +208,9 @@ def load_dataset(
     found = _find(spec, data_dir)
     if found is None:
         if not download:
-            raise DataError(f"Dataset {name} is not in any data folder, the cache ({cache_dir() / name}) or "
-                            f"the system folders, and downloading is turned off.")
+            *others, last = [str(folder) for _, folder in _search_folders(spec)]
+            places = f"{', '.join(others)} or {last}" if others else last
+            raise DataError(f"Dataset {name} was not found in {places}, and downloading is turned off.")
         return _download_to_cache(spec, progress)
     _rule, folder, paths = found
     return _load_files(spec, paths, str(folder))
