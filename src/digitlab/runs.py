@@ -100,8 +100,13 @@ def list_runs(root: str | Path | None = None) -> list[Run]:
     return [Run(p) for p in sorted(root.iterdir()) if (p / "config.json").is_file()]
 
 
-LEADERBOARD_COLUMNS = ("run", "kind", "model", "dataset", "params", "train_accuracy", "test_accuracy",
-                       "cv_accuracy", "psnr", "fit_seconds", "predict_seconds")
+# Leaderboard column -> header. "set" holds the parameters given on the command line, the ones
+# that tell runs of one model apart; the full parameter set stays in config.json.
+LEADERBOARD_COLUMNS = {
+    "model": "model", "kind": "task", "dataset": "dataset", "set": "params", "augment": "augment",
+    "train_accuracy": "train acc", "test_accuracy": "test acc", "cv_accuracy": "cv acc", "psnr": "PSNR dB",
+    "fit_seconds": "fit s", "predict_seconds": "predict s", "run": "run",
+}
 
 
 def leaderboard(root: str | Path | None = None, sort_by: str = "test_accuracy") -> list[dict[str, Any]]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from ..errors import DigitlabError
 from .common import app, err_console
 from . import core  # noqa: F401  (registers its commands)
@@ -19,20 +17,17 @@ from . import chapter  # noqa: F401  (registers its commands)
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (also used by tests)."""
     try:
-        result = app(args=argv, prog_name="digitlab", standalone_mode=False)
-        return result if isinstance(result, int) else 0
+        app(args=argv, prog_name="digitlab")  # Typer reports its own usage errors and exits 2
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except DigitlabError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return exc.exit_code
-    except click.exceptions.Abort:
-        err_console.print("[yellow]interrupted[/]")
-        return 130
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        return exc.exit_code
+    return 0
 
 
 def run() -> None:

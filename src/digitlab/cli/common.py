@@ -25,7 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out_console = Console(soft_wrap=True)
+# Piped output gets room for the leaderboard instead of Rich's 80-column default.
+out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 # Options shared by many commands, declared once.
@@ -69,10 +70,11 @@ class Output:
                 table.add_row(key, fmt(data.get(key)))
         out_console.print(table)
 
-    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    def table(self, rows: list[dict[str, Any]], columns: list[str], title: str | None = None,
+              headers: dict[str, str] | None = None) -> None:
         table = Table(title=title)
         for col in columns:
-            table.add_column(col, overflow="fold")
+            table.add_column((headers or {}).get(col, col), overflow="fold")
         for row in rows:
             table.add_row(*(fmt(row.get(col)) for col in columns))
         out_console.print(table)
@@ -114,7 +116,7 @@ def _plain(value: Any) -> Any:
 
 
 def fmt(value: Any) -> str:
-    """Short human form of a figure: 4 decimals for fractions, 2 for seconds and dB."""
+    """Short human form of a figure: 4 decimals up to 1 (accuracies), else 2 (seconds, dB)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -122,7 +124,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return str(value)
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
+        return f"{value:.4f}" if abs(value) <= 1 else f"{value:.2f}"
     if isinstance(value, dict):
         return " ".join(f"{k}={v}" for k, v in value.items())
     return str(value)

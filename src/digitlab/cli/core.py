@@ -25,7 +25,7 @@ def datasets(data_dir: Optional[Path] = DataDirOpt, as_json: bool = JsonOpt) -> 
     if as_json:
         out.result({"datasets": rows})
     else:
-        out.table(rows, ["name", "found_by", "path", "verified", "description"], title="Datasets")
+        out.table(rows, ["name", "found_by", "path", "verified"], title="Datasets")
 
 
 @app.command()
@@ -203,5 +203,6 @@ def leaderboard(
     if as_json:
         out.result({"runs": rows})
         return
-    shown = [c for c in runs_mod.LEADERBOARD_COLUMNS if any(row.get(c) is not None for row in rows)]
-    out.table(rows, shown, title=f"Leaderboard ({runs_mod.runs_root(runs)})")
+    shown = {key: header for key, header in runs_mod.LEADERBOARD_COLUMNS.items()
+             if key != "run" and any(row.get(key) not in (None, {}) for row in rows)}
+    out.table(rows, list(shown), title=f"Leaderboard ({runs_mod.runs_root(runs)})", headers=shown)

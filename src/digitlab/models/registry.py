@@ -2,8 +2,8 @@
 
 Defaults live in each factory's signature (``classical.py`` for the seeds' models, the class
 ``__init__`` for digitlab's own), where the registry reads them. Factories are given as
-``"module:callable"`` strings and imported only when a model is built, so listing models never
-imports PyTorch.
+``"module:callable"`` strings and imported on first use, so a command that needs only
+scikit-learn never imports PyTorch.
 """
 
 from __future__ import annotations

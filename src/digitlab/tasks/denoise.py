@@ -58,7 +58,7 @@ def denoise(config: DenoiseConfig, data: Dataset, runs_root=None,
     noisy_train, noisy_test = noisy_pair(config.noise, X_train, X_test, config.seed)
     run = new_run("denoise", f"{config.model}-{config.noise}-{data.name}", runs_root)
     params = registry.parameters(config.model) | config.params
-    run.write_config({"kind": "denoise", **asdict(config), "params": params, "dataset": data.name,
+    run.write_config({"kind": "denoise", **asdict(config), "params": params, "set": config.params, "dataset": data.name,
                       "data_source": data.source, "digitlab": __version__})
 
     progress(f"fitting {config.model} on {len(X_train):,} noisy images")

@@ -72,7 +72,7 @@ def train(config: TrainConfig, data: Dataset, runs_root=None,
     X_fit, y_fit = augment_train(X_train, y_train, config.augment)
     run = new_run("train", f"{config.model}-{data.name}", runs_root)
     params = registry.parameters(config.model) | config.params
-    run.write_config({"kind": "train", **asdict(config), "params": params, "dataset": data.name,
+    run.write_config({"kind": "train", **asdict(config), "params": params, "set": config.params, "dataset": data.name,
                       "data_source": data.source, "digitlab": __version__})
 
     progress(f"fitting {config.model} on {len(X_fit):,} images")
