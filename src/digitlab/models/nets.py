@@ -1,0 +1,212 @@
+"""The PyTorch networks behind digitlab's neural models: small, one class per net, each built from a config.
+
+Every net reads a batch of images shaped (n, 1, 28, 28) — or (n, 784) for the fully connected ones —
+already scaled and centred by its wrapper in :mod:`digitlab.models.neural`, and returns logits
+(classifiers) or pixel logits on the [0, 1] scale (denoisers). The configs are plain dataclasses so
+that a saved model can be rebuilt from JSON without running any code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+SIDE = 28  # images are SIDE x SIDE
+
+
+@dataclass
+class MLPConfig:
+    n_inputs: int = 784  # pixels in
+    n_hidden: int = 400  # about half the inputs, as in seed 003
+    n_classes: int = 10  # digits
+    negative_slope: float = 0.2  # leaky-ReLU slope: tf.nn.leaky_relu's default, as the seed used
+
+
+class MLP(nn.Module):
+    """Seed 003's shallow net: one hidden layer of leaky-ReLU units."""
+
+    def __init__(self, config: MLPConfig):
+        super().__init__()
+        self.config = config
+        self.hidden = nn.Linear(config.n_inputs, config.n_hidden)
+        self.act = nn.LeakyReLU(config.negative_slope)
+        self.out = nn.Linear(config.n_hidden, config.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.act(self.hidden(x.flatten(1))))
+
+
+@dataclass
+class LeNet5Config:
+    n_classes: int = 10  # digits
+    channels: tuple[int, int] = (6, 16)  # filters of the two 5x5 'valid' convolutions
+    hidden: tuple[int, int] = (120, 84)  # the two dense layers before the output
+    negative_slope: float = 0.2  # leaky-ReLU slope, as seed 003 (tf.nn.leaky_relu)
+
+
+class LeNet5(nn.Module):
+    """Seed 003's LeNet-5-like CNN: conv5-pool-conv5-pool, then dense 120-84-10, leaky ReLU throughout."""
+
+    def __init__(self, config: LeNet5Config):
+        super().__init__()
+        self.config = config
+        c1, c2 = config.channels
+        h1, h2 = config.hidden
+        slope = config.negative_slope
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 5), nn.LeakyReLU(slope), nn.MaxPool2d(2),  # 28 -> 24 -> 12
+            nn.Conv2d(c1, c2, 5), nn.LeakyReLU(slope), nn.MaxPool2d(2),  # 12 -> 8 -> 4
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(c2 * 4 * 4, h1), nn.LeakyReLU(slope),
+            nn.Linear(h1, h2), nn.LeakyReLU(slope),
+            nn.Linear(h2, config.n_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+def _conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0) -> list[nn.Module]:
+    """Convolution (no bias: batch norm has one), batch norm, ReLU."""
+    return [nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+
+@dataclass
+class CNNConfig:
+    n_classes: int = 10  # digits
+    widths: tuple[int, int, int] = (32, 64, 128)  # channels of stage 1, stage 2 and the final 4x4 convolution
+    dropout: float = 0.4  # after each stage and before the output layer
+
+
+class CNN(nn.Module):
+    """A modern small CNN: two stages of conv3-conv3-conv5/2 with batch norm, a 4x4 conv to a vector, dropout.
+
+    28 -> 26 -> 24 -> 12 (stage 1), 12 -> 10 -> 8 -> 4 (stage 2), 4 -> 1 (a 4x4 convolution), then a linear
+    layer. Strided 5x5 convolutions downsample instead of pooling, so the net learns how to.
+    """
+
+    def __init__(self, config: CNNConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3 = config.widths
+        p = config.dropout
+        self.features = nn.Sequential(
+            *_conv_bn(1, c1, 3), *_conv_bn(c1, c1, 3), *_conv_bn(c1, c1, 5, 2, 2), nn.Dropout(p),
+            *_conv_bn(c1, c2, 3), *_conv_bn(c2, c2, 3), *_conv_bn(c2, c2, 5, 2, 2), nn.Dropout(p),
+            *_conv_bn(c2, c3, 4), nn.Flatten(), nn.Dropout(p),
+        )
+        self.out = nn.Linear(c3, config.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
+
+
+@dataclass
+class FastCNNConfig:
+    n_classes: int = 10  # digits
+    widths: tuple[int, int, int] = (16, 32, 64)  # channels at 28x28, 14x14 and 7x7
+    dropout: float = 0.1  # before the output layer
+
+
+class FastCNN(nn.Module):
+    """A tiny CNN for the fast preset: three conv3-BN-ReLU-maxpool blocks and a linear layer (about 29k weights)."""
+
+    def __init__(self, config: FastCNNConfig):
+        super().__init__()
+        self.config = config
+        c1, c2, c3 = config.widths
+        self.features = nn.Sequential(
+            *_conv_bn(1, c1, 3, 1, 1), nn.MaxPool2d(2),  # 28 -> 14
+            *_conv_bn(c1, c2, 3, 1, 1), nn.MaxPool2d(2),  # 14 -> 7
+            *_conv_bn(c2, c3, 3, 1, 1), nn.MaxPool2d(2),  # 7 -> 3
+            nn.Flatten(), nn.Dropout(config.dropout),
+        )
+        self.out = nn.Linear(c3 * 3 * 3, config.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
+
+
+@dataclass
+class DAEMLPConfig:
+    n_inputs: int = 784  # noisy pixels in
+    n_latent: int = 10  # the code: an 80-fold reduction, as in seed 001
+    n_outputs: int = 784  # clean pixels out
+
+
+class DAEMLP(nn.Module):
+    """Seed 001's denoising autoencoder: dense 784 -> 10 (ReLU), dense 10 -> 784 (sigmoid, applied by the loss)."""
+
+    def __init__(self, config: DAEMLPConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = nn.Linear(config.n_inputs, config.n_latent)
+        self.act = nn.ReLU()
+        self.decoder = nn.Linear(config.n_latent, config.n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.act(self.encoder(x.flatten(1))))  # logits; sigmoid gives the pixels
+
+
+@dataclass
+class ConvDenoiserConfig:
+    width: int = 32  # channels at full resolution; doubled at 14x14 and at 7x7
+    n_blocks: int = 2  # conv3-BN-ReLU layers per level
+
+
+class ConvDenoiser(nn.Module):
+    """A small U-Net: 28 -> 14 -> 7 and back, with skip connections; returns pixel logits (sigmoid gives [0, 1]).
+
+    Batch norm on centred inputs keeps it from collapsing to blank images under heavy noise.
+    """
+
+    def __init__(self, config: ConvDenoiserConfig):
+        super().__init__()
+        self.config = config
+        w, k = config.width, config.n_blocks
+
+        def level(c_in: int, c_out: int) -> nn.Sequential:
+            layers = _conv_bn(c_in, c_out, 3, 1, 1)
+            for _ in range(k - 1):
+                layers += _conv_bn(c_out, c_out, 3, 1, 1)
+            return nn.Sequential(*layers)
+
+        self.enc1 = level(1, w)  # 28x28
+        self.enc2 = level(w, 2 * w)  # 14x14
+        self.mid = level(2 * w, 4 * w)  # 7x7
+        self.up2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2)  # 7 -> 14
+        self.dec2 = level(4 * w, 2 * w)
+        self.up1 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)  # 14 -> 28
+        self.dec1 = level(2 * w, w)
+        self.out = nn.Conv2d(w, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e1 = self.enc1(x)
+        e2 = self.enc2(F.max_pool2d(e1, 2))
+        m = self.mid(F.max_pool2d(e2, 2))
+        d2 = self.dec2(torch.cat([self.up2(m), e2], dim=1))
+        d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
+        return self.out(d1)
+
+
+# Every net digitlab can rebuild from a saved file, by name: the allow-list load_net uses.
+NETS: dict[str, tuple[type[nn.Module], type]] = {
+    "MLP": (MLP, MLPConfig),
+    "LeNet5": (LeNet5, LeNet5Config),
+    "CNN": (CNN, CNNConfig),
+    "FastCNN": (FastCNN, FastCNNConfig),
+    "DAEMLP": (DAEMLP, DAEMLPConfig),
+    "ConvDenoiser": (ConvDenoiser, ConvDenoiserConfig),
+}
+
+
+def build(name: str, config: dict) -> nn.Module:
+    """Build the named net from a plain config dict (lists become tuples); unknown names raise KeyError."""
+    net_cls, config_cls = NETS[name]
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    return net_cls(config_cls(**fields))
