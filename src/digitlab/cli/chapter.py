@@ -5,8 +5,10 @@ multilabel, search and show. Each parses its options, loads the data, calls the 
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 import typer
@@ -67,6 +69,26 @@ def _finish(run: Run, out: Output, metrics: dict[str, Any], plots: list[Path]) -
     return metrics
 
 
+@contextlib.contextmanager
+def _working(out: Output, description: str) -> Iterator[Any]:
+    """A progress display, with scikit-learn's repeated convergence warnings folded into one line."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        with out.progress(description) as step:
+            yield step
+    unconverged = 0
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            unconverged += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if unconverged:
+        out.warn(f"{unconverged} fit(s) stopped at max_iter before converging (as in the seed); "
+                 f"--set max_iter=N allows more iterations.")
+
+
 def _common_config(data, n_train, seed) -> dict[str, Any]:
     return {"dataset": data.name, "data_source": data.source, "n_train": n_train, "seed": seed}
 
@@ -105,7 +127,7 @@ def binary(
     params = parse_sets(sets)
     data = load_data(dataset, data_dir, out, seed)
     X, y = _first(data.X_train, data.y_train, n_train)
-    with out.progress(f"{digit}-vs-rest: {model}") as step:
+    with _working(out, f"{digit}-vs-rest: {model}") as step:
         result = run_binary(X, y, digit, model, compare_name, cv, target_precision, params=params, seed=seed,
                             step=step)
     run = _start("binary", f"{model}-{digit}-{data.name}", runs,
@@ -173,7 +195,7 @@ def multiclass(
     params = parse_sets(sets)
     data = load_data(dataset, data_dir, out, seed)
     X, y = _first(data.X_train, data.y_train, n_train)
-    with out.progress(f"multiclass: {model}") as step:
+    with _working(out, f"multiclass: {model}") as step:
         result = run_multiclass(X, y, data.X_test, data.y_test, model, params, cv, (a, b), seed, step)
     run = _start("multiclass", f"{model}-{data.name}", runs,
                  {**_common_config(data, n_train, seed), "model": model, "cv": cv, "pair": [a, b],
@@ -184,7 +206,8 @@ def multiclass(
                         title=f"{model} on {data.name}: confusion matrix ({cv}-fold CV predictions)",
                         xlabel="Predicted digit", ylabel="Actual digit"),
         plots.error_matrix(result["error_matrix"], labels, run.file("error_matrix.png"),
-                           title=f"{model}: errors per actual digit (row-normalised, diagonal zeroed)"),
+                           title=f"{model}: errors per actual digit (row-normalised, diagonal zeroed)",
+                           xlabel="Predicted digit", ylabel="Actual digit"),
         plots.error_gallery(X, y, result["cv_predictions"], a, b, run.file(f"errors_{a}_{b}.png"),
                             title=f"{model}: {a}s and {b}s by actual (rows) and CV prediction (columns)"),
     ]
@@ -227,7 +250,7 @@ def multilabel(
     params = parse_sets(sets)
     data = load_data(dataset, data_dir, out, seed)
     X, y = _first(data.X_train, data.y_train, n_train)
-    with out.progress(f"multilabel: {model}") as step:
+    with _working(out, f"multilabel: {model}") as step:
         result = run_multilabel(X, y, data.X_test, data.y_test, model, params, cv, seed, step)
     run = _start("multilabel", f"{model}-{data.name}", runs,
                  {**_common_config(data, n_train, seed), "model": model, "cv": cv, "labels": result["labels"],
@@ -292,7 +315,7 @@ def search(
     params = parse_sets(sets)
     data = load_data(dataset, data_dir, out, seed)
     X, y = _first(data.X_train, data.y_train, n_train)
-    with out.progress(f"search: {model}") as step:
+    with _working(out, f"search: {model}") as step:
         result = run_search(X, y, data.X_test, data.y_test, model, grid=space, distributions=dists, n_iter=random,
                             cv=cv, n_jobs=n_jobs, seed=seed, params=params, step=step)
     run = _start("search", f"{model}-{data.name}", runs,

@@ -60,13 +60,13 @@ def binary(X, y, digit: int = 5, model="sgd", compare="random-forest", cv: int =
         other = build(compare, compare_params, seed)
         _require_scores(other, model_name(compare))
     step(0, total=cv * (3 if other is not None else 2))
-    result = _evaluate(main, model_name(model), _params(model, params), X, y_bin, splitter, target, step)
+    result = _evaluate(main, model_name(model), _params(model, params, seed), X, y_bin, splitter, target, step)
     baseline = out_of_fold(build("never"), X, y_bin, splitter, step=step, label="never")
     out = {"digit": digit, "cv": int(cv), "seed": seed, "n_train": int(len(y_bin)),
            "positives": int(y_bin.sum()), "target_precision": target, **result,
            "baseline_cv_accuracy": baseline["cv_accuracy"], "baseline_fold_accuracy": baseline["fold_accuracy"]}
     if other is not None:
-        out["compare"] = _evaluate(other, model_name(compare), _params(compare, compare_params), X, y_bin, splitter,
+        out["compare"] = _evaluate(other, model_name(compare), _params(compare, compare_params, seed), X, y_bin, splitter,
                                    target, step)
     out["y_true"] = y_bin
     return out

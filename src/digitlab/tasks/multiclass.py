@@ -168,7 +168,7 @@ def multiclass(X_train, y_train, X_test, y_test, model="sgd", params: dict[str, 
     tested = fit_and_test(clone(estimator), X_train, y_train, X_test, y_test, step=step, label=model_name(model))
     return {
         "model": model_name(model),
-        "params": _params(model, params),
+        "params": _params(model, params, seed),
         "cv": int(cv),
         "seed": seed,
         "n_train": int(len(y_train)),
@@ -190,7 +190,11 @@ def multiclass(X_train, y_train, X_test, y_test, model="sgd", params: dict[str, 
     }
 
 
-def _params(model, params):
+def _params(model, params, seed: int | None = None):
+    """The parameters the model was built with: registry defaults, the seed as random_state, then ``params``."""
     if isinstance(model, str):
-        return registry.parameters(model) | dict(params or {})
+        defaults = registry.parameters(model)
+        if "random_state" in defaults and seed is not None:
+            defaults["random_state"] = seed
+        return defaults | dict(params or {})
     return {k: v for k, v in model.get_params(deep=False).items() if isinstance(v, (int, float, str, bool, type(None)))}

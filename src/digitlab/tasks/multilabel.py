@@ -59,7 +59,7 @@ def multilabel(X_train, y_train, X_test, y_test, model="knn", params: dict[str, 
     train_scores = metrics.multilabel_scores(Y_train[:n_score], train_pred, LABELS)
     return {
         "model": model_name(model),
-        "params": _params(model, params),
+        "params": _params(model, params, seed),
         "labels": list(LABELS),
         "cv": int(cv),
         "seed": seed,

@@ -14,13 +14,12 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 
 from ..errors import ModelError, UsageError
 from ..models import registry
 from ..runs import timed
-from .multiclass import (Step, _fit, _no_step, check_cv, cv_splitter, fit_and_test)
+from .multiclass import Step, _fit, _no_step, _params, check_cv, cv_splitter, fit_and_test
 
 DISTRIBUTIONS = ("loguniform", "uniform", "randint")
 
@@ -132,8 +131,9 @@ def _plain(params: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
 
 
-def _fit_and_score(estimator, params, X, y, train, held, i, k):
-    model = clone(estimator).set_params(**params)
+def _fit_and_score(model_name, params, seed, X, y, train, held, i, k):
+    # Built by the registry, since a factory's parameters need not be the estimator's (a Pipeline's C).
+    model = registry.make(model_name, params, seed=seed)
     fit_seconds = _fit(model, X[train], y[train])
     pred, score_seconds = timed(lambda: model.predict(X[held]))
     return i, k, float(np.mean(pred == y[held])), fit_seconds, score_seconds
@@ -146,7 +146,7 @@ def search(X_train, y_train, X_test, y_test, model: str, grid: dict | None = Non
     refit it on the whole train split and score the test split. ``estimator`` in the result is that refit."""
     check_cv(cv)
     splitter = cv_splitter(cv, seed)
-    base = registry.make(model, params, seed=seed)
+    registry.make(model, params, seed=seed)  # refuse unknown fixed parameters before any fit
     if grid is not None:
         for key in grid:
             _check_name(model, key, "--grid")
@@ -158,7 +158,8 @@ def search(X_train, y_train, X_test, y_test, model: str, grid: dict | None = Non
     scores = np.zeros((len(params_list), len(folds)))
     fit_times = np.zeros_like(scores)
     score_times = np.zeros_like(scores)
-    jobs = (delayed(_fit_and_score)(base, p, X_train, y_train, train, held, i, k)
+    fixed = dict(params or {})
+    jobs = (delayed(_fit_and_score)(model, fixed | p, seed, X_train, y_train, train, held, i, k)
             for i, p in enumerate(params_list) for k, (train, held) in enumerate(folds))
     try:
         done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
@@ -176,8 +177,8 @@ def search(X_train, y_train, X_test, y_test, model: str, grid: dict | None = Non
     results = [{"rank": int(ranks[i]), "params": params_list[i], "mean_cv_accuracy": float(means[i]),
                 "std_cv_accuracy": float(stds[i]), "fold_accuracy": scores[i].tolist(),
                 "mean_fit_seconds": float(fit_times[i].mean())} for i in range(len(params_list))]
-    best_params = registry.parameters(model) | dict(params or {}) | params_list[best]
-    estimator = registry.make(model, best_params, seed=seed)
+    best_params = _params(model, params, seed) | params_list[best]
+    estimator = registry.make(model, fixed | params_list[best], seed=seed)
     tested = fit_and_test(estimator, X_train, y_train, X_test, y_test, step=step, label=f"{model} best")
     return {
         "model": model,
@@ -198,6 +199,7 @@ def search(X_train, y_train, X_test, y_test, model: str, grid: dict | None = Non
         "fit_seconds": tested["fit_seconds"],
         "predict_seconds": tested["predict_seconds"],
         "search_seconds": float(fit_times.sum() + score_times.sum()),
+        "test_predictions": tested["test_predictions"],
         "results": sorted(results, key=lambda row: (row["rank"], params_list.index(row["params"]))),
         "estimator": estimator,
     }
