@@ -68,3 +68,10 @@ def test_multilabel_and_search(tmp_path):
     results = [{"rank": i + 1, "params": {"n_neighbors": 3 + i, "weights": "distance"},
                 "mean_cv_accuracy": 0.97 - 0.01 * i, "std_cv_accuracy": 0.002} for i in range(3)]
     assert_png(plots.search_results(results, tmp_path / "s.png", test_accuracy=0.971))
+
+
+def test_search_curve_for_one_numeric_parameter(tmp_path):
+    results = [{"rank": r, "params": {"C": c}, "mean_cv_accuracy": m, "std_cv_accuracy": 0.003}
+               for r, c, m in [(2, 0.001, 0.90), (1, 0.05, 0.92), (3, 5.0, 0.89)]]
+    assert plots._varying_numeric(results) == "C"
+    assert_png(plots.search_results(results, tmp_path / "c.png", test_accuracy=0.915))

@@ -270,8 +270,8 @@ def multilabel(
     out.table(metrics["per_label"], ["label", "precision", "recall", "f1", "support"],
               title=f"{model}: per-label scores ({cv}-fold CV on {len(y):,} training images)")
     out.result(metrics, title=f"{model} on {data.name}",
-               keys=["model", "f1_macro", "f1_weighted", "cv_accuracy", "test_f1_macro", "test_f1_weighted",
-                     "test_accuracy", "fit_seconds", "predict_seconds", "run"])
+               keys=["model", "f1_macro", "f1_weighted", "cv_exact_match", "test_f1_macro", "test_f1_weighted",
+                     "test_exact_match", "fit_seconds", "predict_seconds", "run"])
 
 
 # ----------------------------------------------------------------------------- search

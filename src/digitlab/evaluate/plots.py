@@ -259,7 +259,11 @@ def multilabel_confusion(Y_true, Y_pred, names, path, title: str = "Multilabel c
 
 def search_results(results: Sequence[dict], path, test_accuracy: float | None = None, title: str = "Search results",
                    limit: int = 30) -> Path:
-    """Mean cross-validated accuracy of each candidate (best first) with its spread across folds."""
+    """Mean cross-validated accuracy of each candidate with its spread across folds: against the parameter
+    when only one numeric parameter varies (a randomized search over C), else as bars, best first."""
+    varying = _varying_numeric(results)
+    if varying is not None:
+        return _search_curve(results, varying, path, test_accuracy, title)
     rows = list(results)[:limit]
     labels = [" ".join(f"{k}={_short(v)}" for k, v in row["params"].items()) or "defaults" for row in rows]
     means = np.array([row["mean_cv_accuracy"] for row in rows])
@@ -280,6 +284,42 @@ def search_results(results: Sequence[dict], path, test_accuracy: float | None = 
     ax.set_ylabel("Candidate (best at the top, orange)")
     ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.4)
+    ax.legend(loc="lower right", fontsize=8)
+    return save_figure(fig, path)
+
+
+def _varying_numeric(results: Sequence[dict]) -> str | None:
+    """The one parameter that takes several numeric values while all others stay fixed, if there is one."""
+    if len(results) < 3:
+        return None
+    keys = set().union(*(row["params"] for row in results))
+    varying = [k for k in keys if len({repr(row["params"].get(k)) for row in results}) > 1]
+    if len(varying) != 1:
+        return None
+    values = [row["params"].get(varying[0]) for row in results]
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return varying[0] if ok else None
+
+
+def _search_curve(results, key, path, test_accuracy, title) -> Path:
+    rows = sorted(results, key=lambda row: row["params"][key])
+    x = np.array([row["params"][key] for row in rows], dtype=np.float64)
+    means = np.array([row["mean_cv_accuracy"] for row in rows])
+    stds = np.array([row["std_cv_accuracy"] for row in rows])
+    best = next(row for row in results if row["rank"] == 1)
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    ax.errorbar(x, means, yerr=stds, fmt="o-", color="tab:blue", capsize=3, label="mean CV accuracy ± std over folds")
+    ax.plot([best["params"][key]], [best["mean_cv_accuracy"]], "o", color="tab:orange", markersize=11,
+            markeredgecolor="k", label=f"best: {key}={_short(best['params'][key])}, CV {best['mean_cv_accuracy']:.4f}")
+    if test_accuracy is not None:
+        ax.plot([best["params"][key]], [test_accuracy], "kD",
+                label=f"test accuracy of the refit best: {test_accuracy:.4f}")
+    if x.min() > 0 and x.max() / x.min() > 50:
+        ax.set_xscale("log")
+    ax.set_xlabel(key)
+    ax.set_ylabel("Accuracy")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.4)
     ax.legend(loc="lower right", fontsize=8)
     return save_figure(fig, path)
 
