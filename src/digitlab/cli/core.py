@@ -203,6 +203,44 @@ def leaderboard(
     if as_json:
         out.result({"runs": rows})
         return
+    show_leaderboard(out, rows, f"Leaderboard ({runs_mod.runs_root(runs)})")
+
+
+def show_leaderboard(out: Output, rows: list[dict], title: str) -> None:
+    """The leaderboard as a table, with only the columns some run has a value for."""
     shown = {key: header for key, header in runs_mod.LEADERBOARD_COLUMNS.items()
              if key != "run" and any(row.get(key) not in (None, {}) for row in rows)}
-    out.table(rows, list(shown), title=f"Leaderboard ({runs_mod.runs_root(runs)})", headers=shown)
+    out.table(rows, list(shown), title=title, headers=shown)
+
+
+@app.command()
+def demo(
+    dataset: Optional[str] = DatasetOpt,
+    data_dir: Optional[Path] = DataDirOpt,
+    runs: Optional[Path] = RunsOpt,
+    seed: int = SeedOpt,
+    as_json: bool = JsonOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """The main job: a lineup of models on the best data found, a leaderboard and plots."""
+    from ..demo import LINEUP, run_demo
+
+    out = Output(as_json, quiet)
+    data = load_data(dataset, data_dir, out, seed)
+    root = runs or runs_mod.runs_root() / "demo"
+    out.info(f"[bold]digitlab demo[/] on {data.name} ({len(data.X_train):,} train / {len(data.X_test):,} test "
+             f"images, from {data.source}); runs in {root}")
+    with out.progress("demo", total=len(LINEUP)) as step:
+        def report(model: str, result: dict) -> None:
+            figure = (f"test accuracy {result['test_accuracy']:.4f}" if "test_accuracy" in result
+                      else f"PSNR {result['psnr']:.2f} dB")
+            out.info(f"  {model:<14} {figure}   fit {result['fit_seconds']:.1f} s, "
+                     f"predict {result['predict_seconds']:.1f} s")
+            step(1)
+
+        rows, summary = run_demo(data, root, seed, report)
+    if as_json:
+        out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.path.glob("*.png"))]})
+        return
+    show_leaderboard(out, rows, f"Leaderboard ({root})")
+    out.info(f"plots: {summary.path}/leaderboard.png, {summary.path}/test-digits.png")
