@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from digitlab.errors import UsageError
 from digitlab.models import registry
@@ -16,7 +16,7 @@ def test_grid_matches_gridsearchcv(mini):
     grid = parse_grid("n_neighbors=3,4,5 weights=uniform,distance", "knn")
     assert grid == {"n_neighbors": [3, 4, 5], "weights": ["uniform", "distance"]}
     result = search(X, y, mini.X_test, mini.y_test, "knn", grid=grid, cv=3, seed=42)
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=42)
+    folds = 3  # scikit-learn's own cv=3, as the seed
     ref = GridSearchCV(registry.make("knn"), grid, cv=folds).fit(X, y)
     assert result["best_params"] == ref.best_params_
     assert result["best_cv_accuracy"] == pytest.approx(ref.best_score_)
@@ -32,7 +32,7 @@ def test_random_matches_randomizedsearchcv(mini):
     dists = parse_distributions("C=loguniform:1e-3,1e1", "linear-svc")
     result = search(X, y, mini.X_test, mini.y_test, "linear-svc", distributions=dists, n_iter=3, cv=3, seed=7,
                     n_jobs=2)
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=7)
+    folds = 3  # scikit-learn's own cv=3, as the seed
     # The registry's linear-svc is a pipeline (pixel scaling, then the SVM): its C is model__C there.
     ref = RandomizedSearchCV(registry.make("linear-svc", seed=7), {"model__C": dists["C"]}, n_iter=3, cv=folds,
                              random_state=7).fit(X, y)

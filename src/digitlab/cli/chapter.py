@@ -21,7 +21,7 @@ from .common import (DataDirOpt, DatasetOpt, JsonOpt, Output, QuietOpt, RunsOpt,
                      parse_sets)
 
 NTrainOpt = typer.Option(None, "--n-train", help="Use the first N training images (for speed).")
-CvOpt = typer.Option(3, "--cv", help="Number of cross-validation folds (stratified, shuffled with --seed).")
+CvOpt = typer.Option(3, "--cv", help="Number of cross-validation folds (stratified, in order, as scikit-learn's cv=N).")
 
 
 def _first(X, y, n: int | None):
@@ -284,7 +284,7 @@ def search(
                                        help="Search space: 'n_neighbors=3,4,5 weights=uniform,distance'; with "
                                             "--random also loguniform:LOW,HIGH, uniform:LOW,HIGH, randint:LOW,HIGH."),
     random: Optional[int] = typer.Option(None, "--random", help="Randomized search: draw N candidates from --grid."),
-    cv: int = typer.Option(5, "--cv", help="Number of cross-validation folds (stratified, shuffled with --seed)."),
+    cv: int = typer.Option(5, "--cv", help="Number of cross-validation folds (stratified, in order, as scikit-learn's cv=N)."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Fits run at once (-1: all cores)."),
     sets: Optional[list[str]] = SetOpt,
     n_train: Optional[int] = NTrainOpt,

@@ -49,8 +49,8 @@ def binary(X, y, digit: int = 5, model="sgd", compare="random-forest", cv: int =
     """
     digit = check_digit(digit)
     target = check_target_precision(target_precision)
-    splitter = cv_splitter(cv, seed)
     y_bin = np.asarray(y) == digit
+    splitter = cv_splitter(cv, y_bin)
     if not y_bin.any():
         raise UsageError(f"The training images hold no {digit}, so there is nothing to detect.")
     main = build(model, params, seed)

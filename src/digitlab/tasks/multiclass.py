@@ -4,7 +4,7 @@ and the four-grid gallery of any two classes.
 
 Also home of the cross-validation loop the other chapter tasks share: folds are run one by one so a
 progress display can follow them, and each fold yields the predictions and scores that
-``cross_val_predict`` and ``cross_val_score`` would give for the same splitter.
+``cross_val_predict`` and ``cross_val_score`` give with the same ``cv``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
 
 from ..errors import ModelError, UsageError
 from ..evaluate import metrics
@@ -60,9 +59,13 @@ def parse_pair(text: str | Sequence[int]) -> tuple[int, int]:
     return a, b
 
 
-def cv_splitter(cv: int, seed: int) -> StratifiedKFold:
-    """The folds every chapter command uses: stratified, shuffled with the run's seed."""
-    return StratifiedKFold(n_splits=check_cv(cv), shuffle=True, random_state=seed)
+def cv_splitter(cv: int, y=None):
+    """The folds scikit-learn uses for ``cv=<int>`` with a classifier, as the seed does: consecutive
+    stratified folds (plain K-fold for a multilabel target). No shuffling: MNIST's training images come
+    shuffled already, and the seed's figures are measured on these folds."""
+    from sklearn.model_selection import check_cv as sk_check_cv
+
+    return sk_check_cv(check_cv(cv), y, classifier=True)
 
 
 def build(model, params: dict[str, Any] | None = None, seed: int = 42):
@@ -106,7 +109,7 @@ def out_of_fold(estimator, X, y, splitter, *, scores: bool = False, step: Step =
     predictions = np.empty_like(y)
     oof_scores = np.empty(len(y), dtype=np.float64) if scores else None
     fold_accuracy, fit_s, predict_s = [], [], []
-    folds = list(splitter.split(X, y if y.ndim == 1 else y[:, 0]))
+    folds = list(splitter.split(X, y))
     for k, (train, held) in enumerate(folds, 1):
         step(0, description=f"{label} fold {k}/{len(folds)}: fitting on {len(train):,}".strip())
         fold_model = clone(estimator)
@@ -158,7 +161,7 @@ def multiclass(X_train, y_train, X_test, y_test, model="sgd", params: dict[str, 
     ``test_accuracy``, ...) and arrays for the plots (``confusion_matrix``, ``error_matrix``,
     ``cv_predictions``).
     """
-    splitter = cv_splitter(cv, seed)
+    splitter = cv_splitter(cv, y_train)
     a, b = parse_pair(pair)
     estimator = build(model, params, seed)
     labels = [int(v) for v in np.unique(y_train)]

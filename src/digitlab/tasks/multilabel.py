@@ -39,13 +39,11 @@ def multilabel(X_train, y_train, X_test, y_test, model="knn", params: dict[str, 
                seed: int = 42, step: Step = _no_step) -> dict[str, Any]:
     """Cross-validated F1 (macro and weighted) of the two tags on the train split, then the test scores
     of the model refit on all of it."""
-    splitter = cv_splitter(cv, seed)
-    estimator = _multilabel_capable(build(model, params, seed))
     Y_train, Y_test = seed_labels(y_train), seed_labels(y_test)
+    splitter = cv_splitter(cv, Y_train)  # K-fold, as cross_val_predict(cv=3) on the two tags
+    estimator = _multilabel_capable(build(model, params, seed))
     step(0, total=cv + 1)
-    # Folds are stratified on the digit itself, so each fold keeps the ten classes' proportions.
-    oof = out_of_fold(estimator, X_train, Y_train, _DigitStratified(splitter, y_train), step=step,
-                      label=model_name(model))
+    oof = out_of_fold(estimator, X_train, Y_train, splitter, step=step, label=model_name(model))
     cv_scores = metrics.multilabel_scores(Y_train, oof["predictions"], LABELS)
     step(0, description=f"fitting on all {len(y_train):,} training images")
     final = clone(estimator)
@@ -84,16 +82,3 @@ def multilabel(X_train, y_train, X_test, y_test, model="knn", params: dict[str, 
         "Y_test": Y_test,
         "test_predictions": test_pred,
     }
-
-
-class _DigitStratified:
-    """A splitter that stratifies on the digits while the model learns their tags."""
-
-    def __init__(self, splitter, digits):
-        self.splitter, self.digits = splitter, np.asarray(digits)
-
-    def split(self, X, y=None, groups=None):
-        return self.splitter.split(X, self.digits)
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        return self.splitter.get_n_splits()

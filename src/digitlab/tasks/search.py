@@ -1,7 +1,7 @@
 """Hyper-parameter search with cross-validation (seed 002's k-NN grid, seed 003's randomized linear SVM).
 
-Candidates and folds are the ones ``GridSearchCV`` / ``RandomizedSearchCV`` would use for the same
-grid, distributions, splitter and seed; the loop is run here so a progress display can count the
+Candidates and folds are the ones ``GridSearchCV`` / ``RandomizedSearchCV`` use for the same grid,
+distributions, ``cv`` and seed; the loop is run here so a progress display can count the
 fits as they finish. The best candidate is refit on the whole train split and scored on the test split.
 """
 
@@ -19,7 +19,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 from ..errors import ModelError, UsageError
 from ..models import registry
 from ..runs import timed
-from .multiclass import Step, _fit, _no_step, _params, check_cv, cv_splitter, fit_and_test
+from .multiclass import Step, _fit, _no_step, _params, cv_splitter, fit_and_test
 
 DISTRIBUTIONS = ("loguniform", "uniform", "randint")
 
@@ -144,8 +144,7 @@ def search(X_train, y_train, X_test, y_test, model: str, grid: dict | None = Non
            params: dict[str, Any] | None = None, step: Step = _no_step) -> dict[str, Any]:
     """Score every candidate on every fold, pick the best mean accuracy (first on ties, as scikit-learn),
     refit it on the whole train split and score the test split. ``estimator`` in the result is that refit."""
-    check_cv(cv)
-    splitter = cv_splitter(cv, seed)
+    splitter = cv_splitter(cv, y_train)
     registry.make(model, params, seed=seed)  # refuse unknown fixed parameters before any fit
     if grid is not None:
         for key in grid:
