@@ -85,8 +85,8 @@ def _working(out: Output, description: str) -> Iterator[Any]:
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if unconverged:
-        out.warn(f"{unconverged} fit(s) stopped at max_iter before converging (as in the seed); "
-                 f"--set max_iter=N allows more iterations.")
+        out.warn(f"{unconverged} fit(s) stopped at max_iter before converging; the figures are those of the "
+                 f"stopped models (--set max_iter=N allows more iterations).")
 
 
 def _common_config(data, n_train, seed) -> dict[str, Any]:
