@@ -15,14 +15,16 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   (0.2 s); the ``m`` groups with the smallest minima must hold the ``m`` smallest scores, so a top-k over those
   ``m * _GROUP`` scores is exact. Total selection: about 0.3 s.
 * Float32 scores lose digits to cancellation (norms of ~10^7 for raw pixels), so the search keeps
-  ``k + _EXTRA`` candidates and re-ranks them with distances recomputed as sums of squared differences in
-  float64, ties broken by the lower training index. For integer pixels (no projection, no deskewing) these
-  distances are exact, so the neighbours are the ones scikit-learn finds. Raw pixels are also centred on the
-  training mean, rounded to an integer so they stay integers, which shrinks the norms and the cancellation.
+  ``k + _EXTRA`` candidates and re-ranks them by distances recomputed from coordinate differences (squared in
+  float32, summed in float64), ties broken by the lower training index. For integer pixels (no projection, no
+  deskewing) these distances are exact, so the neighbours are the ones scikit-learn finds (its float64 search
+  is exact on integers too). Raw pixels are also centred on the training mean, rounded to an integer so they
+  stay integers, which shrinks the norms and the cancellation.
 * Queries go through in chunks of ``chunk_size`` rows and the training rows in blocks of ``_BLOCK``, keeping
-  only the running best candidates per query: the score buffer never exceeds ``chunk_size * _BLOCK * 4``
-  bytes (256 MiB at the default 1,024), whatever the training-set size.
-* Both cores: the GEMM runs on OpenBLAS's threads and the reductions on PyTorch's, both set to ``n_jobs``.
+  only the running best candidates per query: each thread's score buffer never exceeds
+  ``chunk_size * _BLOCK * 4`` bytes (64 MiB at the default 256), whatever the training-set size. Chunks of
+  256, 512 and 1,024 queries ran at the same speed, so the default is the one that uses least memory.
+* Both cores: ``n_jobs`` chunks run side by side, each on single-threaded kernels (see ``_map_chunks``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from numbers import Integral
 from typing import Callable
 
 import numpy as np
+import torch  # imported here, not at the first predict: the import takes ~2 s on this machine
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -68,7 +71,6 @@ def _n_threads(n_jobs) -> int:
 @contextlib.contextmanager
 def _single_threaded_kernels():
     """OpenBLAS and PyTorch each on one thread while the chunk workers run (see ``_map_chunks``)."""
-    import torch
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
@@ -90,7 +92,7 @@ def _map_chunks(n_rows: int, chunk_size: int, n_threads: int, work: Callable[[sl
     ``scratch`` is a per-thread dict in which ``work`` keeps its buffers from one chunk to the next, so the
     large score buffer is allocated (and its pages touched) once per thread.
     """
-    # Never fewer chunks than threads: 1,000 queries in one chunk of 1,024 would leave a core idle.
+    # Never fewer chunks than threads: 200 queries in one chunk of 256 would leave a core idle.
     chunk_size = max(1, min(chunk_size, -(-n_rows // max(n_threads, 1))))
     chunks = [slice(start, min(start + chunk_size, n_rows)) for start in range(0, n_rows, chunk_size)]
     with _single_threaded_kernels():
@@ -115,15 +117,18 @@ def _map_chunks(n_rows: int, chunk_size: int, n_threads: int, work: Callable[[sl
 # exact search
 # --------------------------------------------------------------------------------------------------------------
 
-def _search_matrix(F: np.ndarray) -> np.ndarray:
-    """Stored form of training features ``F`` (n, d): rows ``[x, ||x||^2]``, padded to a multiple of _GROUP
-    with rows whose norm is +inf (their score is +inf, so they are never chosen)."""
-    n, d = F.shape
-    n_pad = -(-n // _GROUP) * _GROUP
+def _search_matrix(parts, n_rows: int, d: int) -> np.ndarray:
+    """Stored form of the training features, given as consecutive float32 blocks of ``d`` columns: rows
+    ``[x, ||x||^2]``, padded to a multiple of _GROUP with rows whose norm is +inf (their score is +inf, so they
+    are never chosen). Filled block by block, so an augmented training set never exists twice in memory."""
+    n_pad = -(-n_rows // _GROUP) * _GROUP
     M = np.zeros((n_pad, d + 1), dtype=np.float32)
-    M[:n, :d] = F
-    M[:n, d] = np.einsum("ij,ij->i", F, F, dtype=np.float64)
-    M[n:, d] = np.inf
+    at = 0
+    for F in parts:
+        M[at:at + len(F), :d] = F
+        M[at:at + len(F), d] = np.einsum("ij,ij->i", F, F, dtype=np.float64)
+        at += len(F)
+    M[n_rows:, d] = np.inf
     return M
 
 
@@ -133,8 +138,6 @@ def _kneighbors(M: np.ndarray, n_fit: int, q: np.ndarray, k: int, scratch: dict)
     ``M`` comes from ``_search_matrix`` (``n_fit`` real rows); ``q`` is one chunk of float32 queries (c, d).
     ``scratch`` keeps the score buffer between calls.
     """
-    import torch
-
     c, d = q.shape
     m = min(k + _EXTRA, n_fit)  # candidates kept per query
     block = min(_BLOCK, len(M))
@@ -224,7 +227,8 @@ class _FastKNNBase(BaseEstimator):
         return False
 
     def _fit_features(self, X: np.ndarray, Y: np.ndarray | None = None):
-        """Learn the feature map on ``X`` and return (stored training features, stored targets Y or None)."""
+        """Learn the feature map on ``X``, store the training rows' features; return the targets ``Y`` (None for
+        the classifier) shifted along with the images when augmenting."""
         base = self._base_features(X)
         if self.augment == "shift":
             self._needs_images(X, "augment='shift'")
@@ -246,20 +250,21 @@ class _FastKNNBase(BaseEstimator):
             # smaller norms lose fewer digits in the float32 scores.
             self.mean_ = np.rint(base.mean(axis=0, dtype=np.float64))
             self.components_ = None
-            mean32 = self.mean_.astype(np.float32)
-            F = np.concatenate([b - mean32 for b in blocks()])
         else:
             self.mean_, self.components_ = features.fit_pca(blocks(), self.n_components)
-            F = np.concatenate([features.project(b, self.mean_, self.components_) for b in blocks()])
-        self.n_samples_fit_ = len(F)
-        self._fit_matrix_ = _search_matrix(F)
+        n_rows = len(base) * (5 if self.augment == "shift" else 1)
+        d = base.shape[1] if self.components_ is None else self.components_.shape[1]
+        self.n_samples_fit_ = n_rows
+        self._fit_matrix_ = _search_matrix((self._query_features(b, base=True) for b in blocks()), n_rows, d)
         return Y
 
-    def _query_features(self, X: np.ndarray) -> np.ndarray:
-        base = self._base_features(X)
+    def _query_features(self, X: np.ndarray, base: bool = False) -> np.ndarray:
+        """float32 features of images ``X`` (or, with ``base=True``, of already deskewed images)."""
+        if not base:
+            X = self._base_features(X)
         if self.components_ is None:
-            return base - self.mean_.astype(np.float32)
-        return features.project(base, self.mean_, self.components_)
+            return np.asarray(X, dtype=np.float32) - self.mean_.astype(np.float32)
+        return features.project(X, self.mean_, self.components_)
 
     def _validate_query(self, X):
         check_is_fitted(self, "_fit_matrix_")
@@ -328,10 +333,10 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
         'shift': train on the (deskewed) images and their four one-pixel shifts, 5x the rows (98.7 % with the
         other defaults, prediction 5x slower). Shifting is done after deskewing: deskewing recentres digits and
         would undo shifts made before it.
-    chunk_size : int, default=1024
-        Queries per chunk. Peak extra memory while predicting is about ``chunk_size * 65,536 * 4`` bytes of
-        scores (256 MiB at 1,024) plus ``chunk_size * (n_neighbors + 8) * n_features * 8`` bytes for the
-        re-ranking, independent of the training-set size.
+    chunk_size : int, default=256
+        Queries per chunk. Peak extra memory while predicting is, per thread, about ``chunk_size * 65,536 * 4``
+        bytes of scores (64 MiB at 256) plus ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes
+        for the re-ranking (10 MiB at 256 on raw pixels), independent of the training-set size.
     n_jobs : int or None, default=-1
         Threads for the search (None: 1, -1: all cores).
 
@@ -344,7 +349,7 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
     """
 
     def __init__(self, n_neighbors: int = 4, weights: str = "distance", n_components: int | None = 50,
-                 deskew: bool = True, augment: str | None = None, chunk_size: int = 1024, n_jobs: int | None = -1):
+                 deskew: bool = True, augment: str | None = None, chunk_size: int = 256, n_jobs: int | None = -1):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.n_components = n_components
@@ -430,8 +435,9 @@ class FastKNNDenoiser(RegressorMixin, _FastKNNBase):
     ``mode='vote', n_neighbors=5, weights='uniform', n_components=None`` is the seeds' recipe (scikit-learn's
     multioutput ``KNeighborsClassifier``), with the same neighbours and the same tie-breaking. The defaults are
     the most accurate setting measured that is at least 20x faster than that recipe: the distance-weighted mean
-    of 8 neighbours found among 50 principal components of the noisy images (on ``uniform:100`` noise, RMSE
-    31.1 against the recipe's 46.9; 40-60 components and 5-10 neighbours all give 31-33).
+    of 8 neighbours found among 40 principal components of the noisy images (on ``uniform:100`` noise, RMSE
+    31.3 against the recipe's 46.8; 30-60 components and 5-10 neighbours all give 31-33, and 50 components
+    (RMSE 30.9) measured between 18x and 21x faster, too close to the goal).
     ``benchmarks/RESULTS.md`` has the timings. No deskewing: the answer is made of the neighbours' clean
     images, which must be in the query's frame.
 
@@ -443,19 +449,19 @@ class FastKNNDenoiser(RegressorMixin, _FastKNNBase):
         has a much lower RMSE (31-33 against 47 for the vote on ``uniform:100``) but gives grey edges.
     weights : {'uniform', 'distance'}, default='distance'
         Weights of the neighbours in the vote or the mean, as in scikit-learn.
-    n_components : int or None, default=50
+    n_components : int or None, default=40
         Search among this many principal components of the noisy training images (None: all pixels).
     augment : None or 'shift', default=None
         Also train on one-pixel shifts of the noisy and clean images (5x the rows).
-    chunk_size : int, default=1024
-        Queries per chunk; peak extra memory as in ``FastKNNClassifier`` plus ``chunk_size * n_neighbors *
-        n_outputs * 9`` bytes per thread for the vote.
+    chunk_size : int, default=256
+        Queries per chunk; peak extra memory as in ``FastKNNClassifier`` plus, per thread, about
+        ``chunk_size * n_neighbors * n_outputs * 10`` bytes for the vote (about 15 MiB at 256 and 8 neighbours).
     n_jobs : int or None, default=-1
         Threads for the search (None: 1, -1: all cores).
     """
 
     def __init__(self, n_neighbors: int = 8, mode: str = "mean", weights: str = "distance",
-                 n_components: int | None = 50, augment: str | None = None, chunk_size: int = 1024,
+                 n_components: int | None = 40, augment: str | None = None, chunk_size: int = 256,
                  n_jobs: int | None = -1):
         self.n_neighbors = n_neighbors
         self.mode = mode
