@@ -23,8 +23,8 @@ def deskew(X: np.ndarray, *, chunk_size: int = 8192) -> np.ndarray:
     its value, by bilinear interpolation (zero outside the image), from the input at
     ``(cy + y - c, cx + alpha * (y - c) + x - c)`` with ``c = CENTRE``: the shear is undone and the centre of mass
     moves to the middle of the image. A blank image stays blank. ``X`` is ``(n, 784)``; returns float32
-    ``(n, 784)``. Peak extra memory is about 60 bytes per pixel of a chunk (~50 MB for 1,000 images... at the
-    default chunk of 8,192 images, ~380 MB).
+    ``(n, 784)``. Extra memory: about 25 kB per image of a chunk (the float32 image, the sampling grid, the
+    result), ~200 MB at the default chunk of 8,192 images.
     """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != N_PIXELS:
@@ -68,8 +68,9 @@ def _deskew_chunk(X: np.ndarray) -> np.ndarray:
     sample_at = torch.empty(n, SIDE, SIDE, 2)  # built by broadcasting: F.affine_grid's batched matmul is 4x slower
     sample_at[..., 0] = u[None, None, :] + alpha.float()[:, None, None] * u[None, :, None] + tx
     sample_at[..., 1] = u[None, :, None] + ty
-    # One vectorised bilinear resampling of the whole chunk (scipy's affine_transform, image by image,
-    # costs about 0.1 ms an image: 20x more).
+    # One bilinear resampling call for the whole chunk. Measured: ~0.05 ms of CPU per image, moments included;
+    # scipy's affine_transform called image by image costs ~0.03 ms for the resampling alone, so this is about
+    # even, but stays vectorised and needs no Python loop over images.
     out = F.grid_sample(img, sample_at, mode="bilinear", padding_mode="zeros", align_corners=True)
     return out.reshape(n, N_PIXELS).numpy()
 

@@ -13,7 +13,7 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
 * Selection does not sort all 60,000 scores of a query: ``torch.topk`` on them cost 0.93 s, more than the
   product. Instead the scores are cut into groups of ``_GROUP`` consecutive rows and reduced to their minimum
   (0.2 s); the ``m`` groups with the smallest minima must hold the ``m`` smallest scores, so a top-k over those
-  ``m * _GROUP`` scores is exact. Total selection: about 0.3 s.
+  ``m * _GROUP`` scores is exact. Total selection: about 0.4 s.
 * Float32 scores lose digits to cancellation (norms of ~10^7 for raw pixels), so the search keeps
   ``k + _EXTRA`` candidates and re-ranks them by distances recomputed from coordinate differences (squared in
   float32, summed in float64), ties broken by the lower training index. For integer pixels (no projection, no
