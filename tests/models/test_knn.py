@@ -182,6 +182,12 @@ def test_denoiser_augmentation_shifts_noisy_and_clean_images_together(noisy):
     np.testing.assert_array_equal(model.predict(shift_image(X[:10], 1, 0)), shift_image(Y[:10], 1, 0))
 
 
+def test_denoiser_augmentation_needs_image_targets(noisy):
+    X, Y, _, _ = noisy
+    with pytest.raises(ValueError, match="784 columns"):
+        FastKNNDenoiser(augment="shift").fit(X[:50], Y[:50, 0])
+
+
 def test_float_targets_give_float_means():
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(40, 5)), rng.normal(size=(40, 3))

@@ -242,6 +242,9 @@ class _FastKNNBase(BaseEstimator):
                 for dx, dy in shifts:
                     yield base if (dx, dy) == (0, 0) else shift_image(base, dx, dy)
             if Y is not None:
+                if Y.shape[1] != features.N_PIXELS:
+                    raise ValueError(f"augment='shift' shifts the clean images along with the noisy ones: y must "
+                                     f"have {features.N_PIXELS} columns, got {Y.shape[1]}.")
                 Y = np.concatenate([Y if (dx, dy) == (0, 0) else shift_image(Y, dx, dy) for dx, dy in shifts])
         else:
             def blocks():
