@@ -97,9 +97,10 @@ class Step:
     def __init__(self, bar: Progress | None, task):
         self.bar, self.task = bar, task
 
-    def __call__(self, advance: float = 1, description: str | None = None, total: float | None = None) -> None:
+    def __call__(self, advance: float = 1, description: str | None = None, total: float | None = None,
+                 completed: float | None = None) -> None:
         if self.bar is not None:
-            kwargs = {"advance": advance}
+            kwargs = {"advance": advance} if completed is None else {"completed": completed}
             if description is not None:
                 kwargs["description"] = description
             if total is not None:
@@ -157,10 +158,14 @@ def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int
     from ..data.datasets import load_dataset
     from ..errors import DataError
 
-    if dataset:
-        return load_dataset(dataset, data_dir, seed=seed)
-    try:
-        return load_dataset("mnist", data_dir, seed=seed)
-    except DataError as exc:
-        out.warn(f"{exc} Using the shipped subset mnist-mini instead.")
-        return load_dataset("mnist-mini", seed=seed)
+    with out.progress("looking for data") as step:
+        def downloading(file_name: str, done: int, total: int | None) -> None:
+            step(description=f"downloading {file_name}", total=total, completed=done)
+
+        if dataset:
+            return load_dataset(dataset, data_dir, seed=seed, progress=downloading)
+        try:
+            return load_dataset("mnist", data_dir, seed=seed, progress=downloading)
+        except DataError as exc:
+            out.warn(f"{exc} Using the shipped subset mnist-mini instead.")
+            return load_dataset("mnist-mini", seed=seed)
