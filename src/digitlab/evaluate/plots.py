@@ -235,7 +235,7 @@ def error_gallery(X, y_true, y_pred, a: int, b: int, path, n: int = 25, per_row:
                         Patch(edgecolor="tab:red", facecolor="none", linewidth=3, label="misclassified")],
                loc="lower center", ncol=2, frameon=False)
     fig.suptitle(title or f"{a} or {b}: the first {n} images of each actual/predicted pair")
-    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97), h_pad=2.5)
     return save_figure(fig, path)
 
 
