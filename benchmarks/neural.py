@@ -58,7 +58,7 @@ def record(out: Path, row: dict) -> None:
 def epoch_printer(info: dict) -> None:
     if info["event"] == "epoch":
         member = f"member {info['member']}/{info['members']} " if "member" in info else ""
-        val = f" val_acc {info['val_score']:.4f}" if "val_score" in info else ""
+        val = f" val_score {info['val_score']:.4f}" if "val_score" in info else ""
         print(f"  {member}epoch {info['epoch']}/{info['epochs']} loss {info['loss']:.4f}{val} "
               f"{info['seconds']:.0f}s (load {load_avg()})", flush=True)
 
@@ -132,8 +132,9 @@ def run_denoise(data, args, out: Path) -> None:
             scores = denoise_scores(clean_test, noisy_test, cleaned)
             readable = accuracy(data.y_test[:n_test], ref.predict(cleaned)) if ref is not None else None
             if method != "knn-denoise":
-                neural.save_net(model, out / f"{method}-{spec.replace(':', '')}.safetensors")
-            row = {"part": "denoise", "noise": spec, "method": method, "n_test": n_test, **scores,
+                neural.save_net(model, out / f"{method}-{spec.replace(':', '')}{args.tag}.safetensors")
+            params = {k: v for k, v in model.get_params().items() if k != "progress"}
+            row = {"part": "denoise", "noise": spec, "method": method, "params": params, "n_test": n_test, **scores,
                    "readability": readable, "reader": ref_name, "fit_s": fit_s, "predict_s": predict_s,
                    "load_before": load_before, "load_after": load_avg()}
             record(out, row)
@@ -158,6 +159,7 @@ def main(argv=None) -> int:
     ap.add_argument("--noise", nargs="+", default=["uniform:100", "uniform:500", "gaussian:0.1"])
     ap.add_argument("--denoisers", nargs="+", default=["knn-denoise", "dae-mlp", "dae-conv"],
                     choices=["knn-denoise", "dae-mlp", "dae-conv"])
+    ap.add_argument("--tag", default="", help="suffix for the saved denoiser files")
     ap.add_argument("--n-test", type=int, default=10000, help="test images scored by the denoisers")
     args = ap.parse_args(argv)
     out = Path(args.out)

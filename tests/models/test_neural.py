@@ -45,7 +45,7 @@ def noisy(digits):
 
 def _check_instances():
     return [
-        MLPClassifier(epochs=8, n_hidden=32, validation_fraction=0.0, **FAST),
+        MLPClassifier(epochs=8, n_hidden=32, batch_size=32, lr=1e-2, validation_fraction=0.0, **FAST),
         # The image nets see the checks' 2-10 features as pixels in a blank 28x28 canvas and carry the
         # poor_score tag, so a few steps are enough here.
         LeNet5Classifier(epochs=3, validation_fraction=0.0, **FAST),

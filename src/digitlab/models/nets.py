@@ -156,7 +156,7 @@ class DAEMLP(nn.Module):
 @dataclass
 class ConvDenoiserConfig:
     width: int = 32  # channels at full resolution; doubled at 14x14 and at 7x7
-    n_blocks: int = 1  # conv3-BN-ReLU layers per level
+    n_blocks: int = 2  # conv3-BN-ReLU layers per level
 
 
 class ConvDenoiser(nn.Module):

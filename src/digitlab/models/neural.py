@@ -429,7 +429,8 @@ class _DenoiserBase(MultiOutputMixin, _NeuralBase):
 
 
 class MLPClassifier(_ClassifierBase):
-    """Seed 003's shallow network: 784 -> 400 leaky-ReLU units -> 10, Adam at a constant rate.
+    """Seed 003's shallow network: 784 -> 400 leaky-ReLU units -> 10, trained with AdamW and a one-cycle
+    schedule (the seed's constant-rate Adam, ``schedule="constant", batch_size=32``, early-stopped at 97.3%).
 
     Parameters
     ----------
@@ -438,7 +439,7 @@ class MLPClassifier(_ClassifierBase):
 
     _image_input = False
 
-    def __init__(self, n_hidden=400, epochs=30, batch_size=32, lr=1e-3, weight_decay=0.0, schedule="constant",
+    def __init__(self, n_hidden=400, epochs=15, batch_size=64, lr=1e-3, weight_decay=1e-4, schedule="onecycle",
                  validation_fraction=0.1, patience=5, random_state=0, n_threads=None, progress=None,
                  verbose=False, checkpoint_path=None, resume_from=None):
         self.n_hidden = n_hidden
@@ -725,7 +726,7 @@ class ConvDenoiser(_DenoiserBase):
     n_blocks : int — conv3-BN-ReLU layers per level.
     """
 
-    def __init__(self, width=16, n_blocks=1, epochs=3, batch_size=128, lr=3e-3, weight_decay=1e-4,
+    def __init__(self, width=16, n_blocks=2, epochs=5, batch_size=128, lr=3e-3, weight_decay=1e-4,
                  schedule="onecycle", validation_fraction=0.05, patience=3, random_state=0, n_threads=None,
                  progress=None, verbose=False, checkpoint_path=None, resume_from=None):
         self.width = width
