@@ -284,7 +284,7 @@ def search_results(results: Sequence[dict], path, test_accuracy: float | None = 
     ax.set_ylabel("Candidate (best at the top, orange)")
     ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.4)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.4 / len(rows)), ncol=2, fontsize=8, frameon=False)
     return save_figure(fig, path)
 
 
