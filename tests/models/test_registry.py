@@ -37,3 +37,10 @@ def test_unknown_model_is_refused_with_the_choices():
 def test_unknown_parameter_is_refused_with_what_is_accepted():
     with pytest.raises(ModelError, match="no parameter 'n_neighbours'.*n_neighbors"):
         registry.make("knn", {"n_neighbours": 3})
+
+
+def test_resolve_lists_every_parameter_the_model_is_built_with():
+    resolved = registry.resolve("random-forest", {"n_estimators": 10}, seed=7)
+    assert resolved["n_estimators"] == 10 and resolved["random_state"] == 7
+    assert set(resolved) == set(registry.parameters("random-forest"))
+    assert registry.make("random-forest", {"n_estimators": 10}, seed=7).get_params()["random_state"] == 7

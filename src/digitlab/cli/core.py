@@ -183,10 +183,12 @@ def info(model_file: Path = typer.Argument(..., help="A model file written by di
     if persist.is_net(saved.estimator):
         from ..models.neural import describe_net
 
-        result["layers"] = describe_net(saved.estimator)
-    out.result(result, title=str(model_file))
+        result["layers"] = [{"layer": layer, "output shape": "x".join(map(str, shape)), "parameters": count}
+                            for layer, shape, count in describe_net(saved.estimator)]
+        result["total_parameters"] = sum(row["parameters"] for row in result["layers"])
+    out.result(result, title=str(model_file), keys=[k for k in result if k != "layers"])
     if not as_json and "layers" in result:
-        out.table(result["layers"], list(result["layers"][0]) if result["layers"] else [], title="Layers")
+        out.table(result["layers"], ["layer", "output shape", "parameters"], title="Layers")
 
 
 @app.command()

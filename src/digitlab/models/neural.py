@@ -837,8 +837,11 @@ def _read(path) -> tuple[dict[str, torch.Tensor], dict]:
     return tensors, header
 
 
-def save_net(estimator, path) -> Path:
-    """Write a fitted neural estimator to ``path`` as one .safetensors file (weights + JSON metadata)."""
+def save_net(estimator, path, meta: dict | None = None) -> Path:
+    """Write a fitted neural estimator to ``path`` as one .safetensors file (weights + JSON metadata).
+
+    ``meta`` (how the model was trained and scored, from ``digitlab.models.persist``) is kept in the header.
+    """
     name = type(estimator).__name__
     if ESTIMATORS.get(name) is not type(estimator):
         raise ModelError(f"save_net saves digitlab's neural models only, not {name}.")
@@ -849,7 +852,7 @@ def save_net(estimator, path) -> Path:
     tensors, state = estimator._state()
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "digitlab_version": __version__,
               "torch_version": torch.__version__, "class": name, "params": _params_json(estimator),
-              "state": _jsonable(state)}
+              "state": _jsonable(state), "meta": _jsonable(meta or {})}
     _write(path, tensors, header)
     return Path(path)
 

@@ -104,8 +104,7 @@ def load(path: str | Path) -> ModelFile:
     if kind == "safetensors":
         from . import neural
 
-        estimator, meta = neural.load_net(path)
-        return ModelFile(estimator, meta)
+        return ModelFile(neural.load_net(path), neural.read_header(path).get("meta", {}))
     if kind != "zip":
         raise ModelError(f"{path}: not a digitlab model file (expected a {SKOPS_SUFFIX} or {NET_SUFFIX} file).")
     return _load_skops(path)

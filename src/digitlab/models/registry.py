@@ -86,19 +86,27 @@ def parameters(name: str) -> dict[str, Any]:
     return params
 
 
-def make(name: str, params: dict[str, Any] | None = None, seed: int | None = None):
-    """Build the named model with its defaults, then ``params`` on top; unknown keys are refused."""
-    spec = get(name)
+def resolve(name: str, params: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
+    """Every parameter the named model will be built with: defaults, then ``params``, then the seed.
+
+    ``seed`` fills ``random_state`` unless ``params`` sets it. Unknown keys are refused.
+    """
     accepted = parameters(name)
     params = dict(params or {})
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise ModelError(
             f"Model {name!r} has no parameter {unknown[0]!r}; it accepts: {', '.join(sorted(accepted)) or 'none'}.")
-    kwargs = dict(params)
+    resolved = accepted | params
     if "random_state" in accepted and "random_state" not in params and seed is not None:
-        kwargs["random_state"] = seed
+        resolved["random_state"] = seed
+    return resolved
+
+
+def make(name: str, params: dict[str, Any] | None = None, seed: int | None = None):
+    """Build the named model from :func:`resolve`'s parameters."""
+    kwargs = resolve(name, params, seed)
     try:
-        return spec.build()(**kwargs)
+        return get(name).build()(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ModelError(f"Model {name!r} rejected its parameters: {exc}.") from None

@@ -57,7 +57,7 @@ def denoise(config: DenoiseConfig, data: Dataset, runs_root=None,
     X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
     noisy_train, noisy_test = noisy_pair(config.noise, X_train, X_test, config.seed)
     run = new_run("denoise", f"{config.model}-{config.noise}-{data.name}", runs_root)
-    params = registry.parameters(config.model) | config.params
+    params = registry.resolve(config.model, config.params, config.seed)
     run.write_config({"kind": "denoise", **asdict(config), "params": params, "set": config.params, "dataset": data.name,
                       "data_source": data.source, "digitlab": __version__})
 

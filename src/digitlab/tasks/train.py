@@ -71,7 +71,7 @@ def train(config: TrainConfig, data: Dataset, runs_root=None,
     X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
     X_fit, y_fit = augment_train(X_train, y_train, config.augment)
     run = new_run("train", f"{config.model}-{data.name}", runs_root)
-    params = registry.parameters(config.model) | config.params
+    params = registry.resolve(config.model, config.params, config.seed)
     run.write_config({"kind": "train", **asdict(config), "params": params, "set": config.params, "dataset": data.name,
                       "data_source": data.source, "digitlab": __version__})
 
