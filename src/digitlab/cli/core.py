@@ -42,15 +42,60 @@ def models(task: Optional[str] = typer.Option(None, help="classify or denoise"),
         out.table(rows, ["name", "task", "summary", "defaults"], title="Models")
 
 
+EpochsOpt = typer.Option(None, "--epochs", help="Neural models: passes over the training set.")
+BatchOpt = typer.Option(None, "--batch-size", help="Neural models: images per optimiser step.")
+LrOpt = typer.Option(None, "--lr", help="Neural models: (peak) learning rate.")
+ResumeOpt = typer.Option(None, "--resume", help="Continue a neural model's run from its last checkpoint "
+                         "(a run folder or its name); the model and data come from that run.")
+
+
+def _model_params(sets, epochs, batch_size, lr) -> dict:
+    """--set values, with the neural shorthands --epochs, --batch-size and --lr on top."""
+    params = parse_sets(sets)
+    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr)):
+        if value is not None:
+            params[key] = value
+    return params
+
+
+def _watch(step, model: str):
+    """Turn a neural model's per-batch and per-epoch reports into the progress bar."""
+    def watch(info: dict) -> None:
+        member = f" member {info['member']}/{info['members']}" if "members" in info else ""
+        if info["event"] == "batch":
+            step(1, total=info["steps"] * info["epochs"],
+                 description=f"{model}{member} epoch {info['epoch']}/{info['epochs']} loss {info['loss']:.4f}")
+        elif info["event"] == "epoch" and "val_score" in info:
+            step(0, description=f"{model}{member} epoch {info['epoch']}/{info['epochs']} "
+                                f"val {info['val_score']:.4f}")
+    return watch
+
+
+def _fit_with_progress(out: Output, task, config, data, runs, resume, label: str) -> dict:
+    """Run a train or denoise task under a progress bar, resuming a run when asked."""
+    run = runs_mod.find_run(resume, runs) if resume else None
+    with out.progress(label) as step:
+        result, _ = task(config, data, runs, progress=lambda msg: step(0, description=msg), run=run,
+                         watch=_watch(step, config.model))
+    if result.get("interrupted"):
+        out.warn(f"training was interrupted; the best model so far is saved in {result['run']} "
+                 f"(resume with --resume {result['run']}).")
+    return result
+
+
 @app.command()
 def train(
-    model: str = typer.Argument(..., help="Model name (see `digitlab models`)."),
+    model: Optional[str] = typer.Argument(None, help="Model name (see `digitlab models`)."),
     dataset: Optional[str] = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
     sets: Optional[list[str]] = SetOpt,
     augment: Optional[str] = typer.Option(None, "--augment", help="Training-set augmentation: shift."),
     n_train: Optional[int] = typer.Option(None, "--n-train", help="Use the first N training images."),
     n_test: Optional[int] = typer.Option(None, "--n-test", help="Score on the first N test images."),
+    epochs: Optional[int] = EpochsOpt,
+    batch_size: Optional[int] = BatchOpt,
+    lr: Optional[float] = LrOpt,
+    resume: Optional[str] = ResumeOpt,
     seed: int = SeedOpt,
     runs: Optional[Path] = RunsOpt,
     no_save: bool = typer.Option(False, "--no-save", help="Do not write the model file."),
@@ -58,30 +103,39 @@ def train(
     quiet: bool = QuietOpt,
 ) -> None:
     """Train a classifier, score it on the test split and save a run folder."""
-    from ..tasks.train import TrainConfig, train as run_train
+    from ..tasks.train import TrainConfig, config_of_run, train as run_train
 
     out = Output(as_json, quiet)
-    registry.get(model)
-    config = TrainConfig(model=model, params=parse_sets(sets), augment=augment, n_train=n_train, n_test=n_test,
-                         seed=seed, save_model=not no_save)
-    data = load_data(dataset, data_dir, out, seed)
+    if resume:
+        config = config_of_run(runs_mod.find_run(resume, runs), TrainConfig)
+    elif model is None:
+        raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
+    else:
+        registry.get(model)
+        config = TrainConfig(model=model, params=_model_params(sets, epochs, batch_size, lr), augment=augment,
+                             n_train=n_train, n_test=n_test, seed=seed, save_model=not no_save)
+    data = load_data(config.dataset if resume else dataset, data_dir, out, config.seed)
     config.dataset = data.name
-    with out.progress(f"{model} on {data.name}") as step:
-        result, _ = run_train(config, data, runs, progress=lambda msg: step(0, description=msg))
-    out.result(result, title=f"{model} on {data.name}",
+    result = _fit_with_progress(out, run_train, config, data, runs, resume, f"{config.model} on {data.name}")
+    out.result(result, title=f"{config.model} on {data.name}",
                keys=["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy",
                      "fit_seconds", "predict_seconds", "run"])
 
 
 @app.command()
 def denoise(
-    model: str = typer.Argument("knn-denoise", help="Denoiser name (see `digitlab models --task denoise`)."),
+    model: Optional[str] = typer.Argument(None, help="Denoiser name (see `digitlab models --task denoise`); "
+                                          "default knn-denoise."),
     noise: str = typer.Option("uniform:100", "--noise", help="uniform:HIGH, gaussian:SIGMA or saltpepper:P."),
     dataset: Optional[str] = DatasetOpt,
     data_dir: Optional[Path] = DataDirOpt,
     sets: Optional[list[str]] = SetOpt,
     n_train: Optional[int] = typer.Option(None, "--n-train", help="Use the first N training images."),
     n_test: Optional[int] = typer.Option(None, "--n-test", help="Clean the first N test images."),
+    epochs: Optional[int] = EpochsOpt,
+    batch_size: Optional[int] = BatchOpt,
+    lr: Optional[float] = LrOpt,
+    resume: Optional[str] = ResumeOpt,
     seed: int = SeedOpt,
     runs: Optional[Path] = RunsOpt,
     no_save: bool = typer.Option(False, "--no-save", help="Do not write the model file."),
@@ -91,17 +145,21 @@ def denoise(
     """Train a denoiser on noisy train images against clean ones; report RMSE, PSNR, SSIM and a PNG grid."""
     from ..data.noise import parse_noise
     from ..tasks.denoise import DenoiseConfig, denoise as run_denoise
+    from ..tasks.train import config_of_run
 
     out = Output(as_json, quiet)
-    registry.get(model)
-    parse_noise(noise)  # refuse a bad spec before loading any data
-    config = DenoiseConfig(model=model, params=parse_sets(sets), noise=noise, n_train=n_train, n_test=n_test,
-                           seed=seed, save_model=not no_save)
-    data = load_data(dataset, data_dir, out, seed)
+    if resume:
+        config = config_of_run(runs_mod.find_run(resume, runs), DenoiseConfig)
+    else:
+        model = model or "knn-denoise"
+        registry.get(model)
+        parse_noise(noise)  # refuse a bad spec before loading any data
+        config = DenoiseConfig(model=model, params=_model_params(sets, epochs, batch_size, lr), noise=noise,
+                               n_train=n_train, n_test=n_test, seed=seed, save_model=not no_save)
+    data = load_data(config.dataset if resume else dataset, data_dir, out, config.seed)
     config.dataset = data.name
-    with out.progress(f"{model} on {noise}") as step:
-        result, _ = run_denoise(config, data, runs, progress=lambda msg: step(0, description=msg))
-    out.result(result, title=f"{model} denoising {noise} on {data.name}",
+    result = _fit_with_progress(out, run_denoise, config, data, runs, resume, f"{config.model} on {config.noise}")
+    out.result(result, title=f"{config.model} denoising {config.noise} on {data.name}",
                keys=["model", "noise", "dataset", "n_train", "n_test", "rmse", "psnr", "ssim", "noisy_rmse",
                      "fit_seconds", "predict_seconds", "ms_per_image", "plot", "run"])
 

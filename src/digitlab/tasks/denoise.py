@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -14,8 +14,8 @@ from ..errors import UsageError
 from ..evaluate.metrics import denoise_scores
 from ..evaluate.plots import denoise_grid
 from ..models import persist, registry
-from ..runs import Run, new_run, timed
-from .train import fit_model, subset
+from ..runs import Run, timed
+from .train import fit_model, start_run, subset
 
 
 @dataclass
@@ -46,20 +46,20 @@ def as_pixels(images) -> np.ndarray:
 
 
 def denoise(config: DenoiseConfig, data: Dataset, runs_root=None,
-            progress: Callable[[str], None] = lambda message: None) -> tuple[dict[str, Any], Run]:
-    """Fit the denoiser on noisy train images, clean the noisy test images, report RMSE/PSNR/SSIM."""
+            progress: Callable[[str], None] = lambda message: None, run: Run | None = None,
+            watch: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Run]:
+    """Fit the denoiser on noisy train images, clean the noisy test images, report RMSE/PSNR/SSIM.
+
+    ``run`` resumes that run's training from its checkpoint; ``watch`` receives a neural model's progress.
+    """
     spec = registry.get(config.model)
     if spec.task != "denoise":
         raise UsageError(f"{config.model!r} is a classifier, not a denoiser; denoisers: "
                          f"{', '.join(registry.names('denoise'))}.")
-    model = registry.make(config.model, config.params, seed=config.seed)
     X_train, _ = subset(data.X_train, data.y_train, config.n_train, "--n-train")
     X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
     noisy_train, noisy_test = noisy_pair(config.noise, X_train, X_test, config.seed)
-    run = new_run("denoise", f"{config.model}-{config.noise}-{data.name}", runs_root)
-    params = registry.resolve(config.model, config.params, config.seed)
-    run.write_config({"kind": "denoise", **asdict(config), "params": params, "set": config.params, "dataset": data.name,
-                      "data_source": data.source, "digitlab": __version__})
+    model, run, params = start_run("denoise", config, data, runs_root, run, watch)
 
     progress(f"fitting {config.model} on {len(X_train):,} noisy images")
     fit_seconds = fit_model(model, noisy_train, X_train)
@@ -74,6 +74,7 @@ def denoise(config: DenoiseConfig, data: Dataset, runs_root=None,
         **scores,
         "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
         "ms_per_image": 1000.0 * predict_seconds / max(1, len(X_test)),
+        "interrupted": bool(getattr(model, "interrupted_", False)),
         "plot": str(grid),
     }
     if config.save_model:

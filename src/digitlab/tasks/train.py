@@ -60,20 +60,57 @@ def fit_model(model, X, y):
         raise ModelError(f"Bad model parameter: {exc}") from None
 
 
+CHECKPOINT = "checkpoint.safetensors"  # a neural model's last epoch, in its run folder
+
+
+def start_run(kind: str, config, data: Dataset, runs_root=None, run: Run | None = None,
+              watch: Callable[[dict], None] | None = None):
+    """Build the model, create (or reuse, to resume) its run folder and record the configuration.
+
+    A neural model also gets a checkpoint in the run folder after every epoch and reports its epochs to
+    ``watch``; when ``run`` is given, training resumes from that run's checkpoint.
+    """
+    params = registry.resolve(config.model, config.params, config.seed)
+    model = registry.make(config.model, config.params, seed=config.seed)
+    resume = run is not None
+    if run is None:
+        label = f"{config.model}-{getattr(config, 'noise', '')}-{data.name}".replace("--", "-")
+        run = new_run(kind, label, runs_root)
+    if "checkpoint_path" in model.get_params(deep=False):
+        checkpoint = run.file(CHECKPOINT)
+        if resume and not checkpoint.is_file():
+            raise UsageError(f"Run {run.path} has no {CHECKPOINT} to resume from.")
+        model.set_params(checkpoint_path=str(checkpoint), progress=watch,
+                         resume_from=str(checkpoint) if resume else None)
+    elif resume:
+        raise UsageError(f"Run {run.path} trained {config.model!r}, which has no epochs to resume.")
+    run.write_config({"kind": kind, **asdict(config), "params": params, "set": config.params,
+                      "dataset": data.name, "data_source": data.source, "digitlab": __version__})
+    return model, run, params
+
+
+def config_of_run(run: Run, config_class):
+    """The configuration a run was started with, to resume it."""
+    recorded = run.read()
+    fields = {name: recorded[name] for name in config_class.__dataclass_fields__ if name in recorded}
+    fields["params"] = recorded.get("set", {})
+    return config_class(**fields)
+
+
 def train(config: TrainConfig, data: Dataset, runs_root=None,
-          progress: Callable[[str], None] = lambda message: None) -> tuple[dict[str, Any], Run]:
-    """Fit ``config.model`` on the train split, score train and test accuracy, save a run folder."""
+          progress: Callable[[str], None] = lambda message: None, run: Run | None = None,
+          watch: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Run]:
+    """Fit ``config.model`` on the train split, score train and test accuracy, save a run folder.
+
+    ``run`` resumes that run's training from its checkpoint; ``watch`` receives a neural model's progress.
+    """
     spec = registry.get(config.model)
     if spec.task != "classify":
         raise UsageError(f"{config.model!r} is a denoiser; use `digitlab denoise {config.model}`.")
-    model = registry.make(config.model, config.params, seed=config.seed)
     X_train, y_train = subset(data.X_train, data.y_train, config.n_train, "--n-train")
     X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
     X_fit, y_fit = augment_train(X_train, y_train, config.augment)
-    run = new_run("train", f"{config.model}-{data.name}", runs_root)
-    params = registry.resolve(config.model, config.params, config.seed)
-    run.write_config({"kind": "train", **asdict(config), "params": params, "set": config.params, "dataset": data.name,
-                      "data_source": data.source, "digitlab": __version__})
+    model, run, params = start_run("train", config, data, runs_root, run, watch)
 
     progress(f"fitting {config.model} on {len(X_fit):,} images")
     fit_seconds = fit_model(model, X_fit, y_fit)
@@ -96,6 +133,7 @@ def train(config: TrainConfig, data: Dataset, runs_root=None,
         "test_accuracy": accuracy(y_test, test_pred),
         "fit_seconds": fit_seconds,
         "predict_seconds": predict_seconds,
+        "interrupted": bool(getattr(model, "interrupted_", False)),
     }
     if config.save_model:
         meta = {"model": config.model, "task": "classify", "params": params, "dataset": data.name,
