@@ -7,6 +7,7 @@ traceback, and the process exits non-zero.
 from __future__ import annotations
 
 import sys
+import warnings
 
 from ..errors import DigitlabError
 from .common import app, err_console
@@ -14,8 +15,14 @@ from . import core  # noqa: F401  (registers its commands)
 from . import chapter  # noqa: F401  (registers its commands)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings (convergence, ...) as one line on stderr, not a source listing."""
+    err_console.print(f"[yellow]warning:[/] {str(message).splitlines()[0]}", highlight=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (also used by tests)."""
+    warnings.showwarning = _one_line_warning
     try:
         app(args=argv, prog_name="digitlab")  # Typer reports its own usage errors and exits 2
     except SystemExit as exc:
