@@ -27,14 +27,14 @@ class Step:
 
 
 LINEUP: tuple[Step, ...] = (
-    Step("train", "never"),
-    Step("train", "sgd", n_train=20_000),
+    Step("train", "never"),  # the baseline every model must beat
+    Step("train", "sgd", n_train=10_000),  # the seed's linear model; SGD on all 60,000 takes minutes
     Step("train", "random-forest"),
-    Step("train", "knn", {"n_neighbors": 4, "weights": "distance"}),
-    Step("train", "knn-fast"),
-    Step("train", "cnn", {"preset": "fast"}),
-    Step("denoise", "knn-denoise", n_test=1000),
-    Step("denoise", "dae-conv", {"epochs": 2}, n_test=1000),
+    Step("train", "knn", {"n_neighbors": 4, "weights": "distance"}),  # the seed's exercise, 97.14 %
+    Step("train", "knn-fast"),  # deskewed, projected k-NN: more accurate and 10x faster
+    Step("train", "cnn", {"preset": "fast"}),  # a CNN trained in about 30 s
+    Step("denoise", "knn-denoise", n_test=1000),  # the seed's denoiser on randint(0, 100) noise
+    Step("denoise", "knn-fast-denoise", n_test=1000),
 )
 
 
