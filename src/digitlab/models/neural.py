@@ -726,8 +726,8 @@ class ConvDenoiser(_DenoiserBase):
     n_blocks : int — conv3-BN-ReLU layers per level.
     """
 
-    def __init__(self, width=16, n_blocks=2, epochs=5, batch_size=128, lr=3e-3, weight_decay=1e-4,
-                 schedule="onecycle", validation_fraction=0.05, patience=3, random_state=0, n_threads=None,
+    def __init__(self, width=16, n_blocks=2, epochs=8, batch_size=128, lr=3e-3, weight_decay=1e-4,
+                 schedule="onecycle", validation_fraction=0.02, patience=3, random_state=0, n_threads=None,
                  progress=None, verbose=False, checkpoint_path=None, resume_from=None):
         self.width = width
         self.n_blocks = n_blocks
