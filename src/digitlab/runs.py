@@ -103,7 +103,8 @@ def list_runs(root: str | Path | None = None) -> list[Run]:
 # Leaderboard column -> header. "set" holds the parameters given on the command line, the ones
 # that tell runs of one model apart; the full parameter set stays in config.json.
 LEADERBOARD_COLUMNS = {
-    "model": "model", "kind": "task", "dataset": "dataset", "set": "params", "augment": "augment",
+    "model": "model", "kind": "task", "dataset": "dataset", "n_train": "train images", "set": "params",
+    "augment": "augment",
     "train_accuracy": "train acc", "test_accuracy": "test acc", "cv_accuracy": "cv acc", "psnr": "PSNR dB",
     "fit_seconds": "fit s", "predict_seconds": "predict s", "run": "run",
 }

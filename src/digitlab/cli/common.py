@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
 import math
@@ -16,6 +15,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from ..errors import UsageError
+from ..models import registry
 
 app = typer.Typer(
     name="digitlab",
@@ -131,17 +131,6 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def parse_value(text: str) -> Any:
-    """A --set value: Python literal when it is one (4, 0.1, None, True, 'x'), else the plain string."""
-    lowered = {"true": True, "false": False, "none": None, "null": None}
-    if text.lower() in lowered:
-        return lowered[text.lower()]
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, Any]:
     """Turn repeated KEY=VALUE options into a dict, refusing malformed ones."""
     params: dict[str, Any] = {}
@@ -149,7 +138,7 @@ def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, A
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"{option} {item!r} is not of the form KEY=VALUE.")
-        params[key.strip()] = parse_value(value.strip())
+        params[key.strip()] = registry.parse_value(value.strip())
     return params
 
 

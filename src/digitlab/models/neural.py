@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
@@ -33,7 +32,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

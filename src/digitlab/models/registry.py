@@ -8,6 +8,7 @@ scikit-learn never imports PyTorch.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 from dataclasses import dataclass
@@ -110,3 +111,14 @@ def make(name: str, params: dict[str, Any] | None = None, seed: int | None = Non
         return get(name).build()(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ModelError(f"Model {name!r} rejected its parameters: {exc}.") from None
+
+
+def parse_value(text: str) -> Any:
+    """A parameter value typed as text: a Python literal when it is one (4, 0.1, None, True), else the string."""
+    lowered = {"true": True, "false": False, "none": None, "null": None}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

@@ -7,7 +7,6 @@ fits as they finish. The best candidate is refit on the whole train split and sc
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from typing import Any
@@ -22,17 +21,6 @@ from ..runs import timed
 from .multiclass import Step, _fit, _no_step, _params, cv_splitter, fit_and_test
 
 DISTRIBUTIONS = ("loguniform", "uniform", "randint")
-
-
-def _value(text: str) -> Any:
-    """A grid value: a Python literal when it is one (3, 0.1, None, True), else the plain string."""
-    lowered = {"true": True, "false": False, "none": None, "null": None}
-    if text.lower() in lowered:
-        return lowered[text.lower()]
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def _items(text: str, option: str) -> list[tuple[str, str]]:
@@ -59,7 +47,7 @@ def _list(key: str, values: str, option: str) -> list[Any]:
     parts = [v.strip() for v in values.split(",")]
     if not values.strip() or any(not p for p in parts):
         raise UsageError(f"{option} gives {key!r} an empty value; list one or more values separated by commas.")
-    return [_value(p) for p in parts]
+    return [registry.parse_value(p) for p in parts]
 
 
 def parse_grid(text: str, model: str) -> dict[str, list[Any]]:
