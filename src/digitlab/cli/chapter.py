@@ -17,6 +17,7 @@ from .. import __version__
 from ..errors import UsageError
 from ..models import registry
 from ..runs import Run, new_run
+from ..tasks.train import subset
 from .common import (DataDirOpt, DatasetOpt, JsonOpt, Output, QuietOpt, RunsOpt, SeedOpt, SetOpt, app, load_data,
                      parse_sets)
 
@@ -25,12 +26,8 @@ CvOpt = typer.Option(3, "--cv", help="Number of cross-validation folds (stratifi
 
 
 def _first(X, y, n: int | None):
-    """The first ``n`` training images (all when None)."""
-    if n is None:
-        return X, y
-    if n < 2:
-        raise UsageError(f"--n-train must be at least 2, got {n}.")
-    return X[:n], y[:n]
+    """The first ``n`` training images (all when None); cross-validation needs at least two."""
+    return subset(X, y, n, "--n-train", minimum=2)
 
 
 def _classifier(name: str, option: str) -> str:

@@ -858,6 +858,11 @@ def save_net(estimator, path, meta: dict | None = None) -> Path:
 
 def load_net(path):
     """Rebuild the estimator saved by :func:`save_net`; runs no code from the file."""
+    return load_net_with_header(path)[0]
+
+
+def load_net_with_header(path):
+    """:func:`load_net` and :func:`read_header` from one read of the file: (estimator, header)."""
     tensors, header = _read(path)
     cls = ESTIMATORS.get(header.get("class"))
     if cls is None:
@@ -870,7 +875,7 @@ def load_net(path):
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(f"{path} cannot be loaded as a {cls.__name__}: {msg}.") from None
-    return estimator
+    return estimator, header
 
 
 def read_header(path) -> dict:

@@ -104,7 +104,8 @@ def load(path: str | Path) -> ModelFile:
     if kind == "safetensors":
         from . import neural
 
-        return ModelFile(neural.load_net(path), neural.read_header(path).get("meta", {}))
+        estimator, header = neural.load_net_with_header(path)
+        return ModelFile(estimator, header.get("meta", {}))
     if kind != "zip":
         raise ModelError(f"{path}: not a digitlab model file (expected a {SKOPS_SUFFIX} or {NET_SUFFIX} file).")
     return _load_skops(path)

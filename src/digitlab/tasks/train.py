@@ -31,12 +31,13 @@ class TrainConfig:
     save_model: bool = True
 
 
-def subset(X: np.ndarray, y: np.ndarray, n: int | None, option: str) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n`` rows (all when None), refusing a count the data cannot give."""
+def subset(X: np.ndarray, y: np.ndarray, n: int | None, option: str,
+           minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` rows (all when None), refusing fewer than ``minimum``."""
     if n is None:
         return X, y
-    if n < 1:
-        raise UsageError(f"{option} must be at least 1, got {n}.")
+    if n < minimum:
+        raise UsageError(f"{option} must be at least {minimum}, got {n}.")
     return X[:n], y[:n]
 
 
