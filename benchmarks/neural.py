@@ -119,6 +119,7 @@ def run_denoise(data, args, out: Path) -> None:
             elif method == "dae-mlp":
                 model = neural.DAEMLPDenoiser(**kw)
             else:
+                kw["noise"] = spec  # fresh noise every batch, as `digitlab denoise dae-conv` trains it
                 if args.extra:
                     kw.update(json.loads(args.extra))
                 model = neural.ConvDenoiser(**kw)

@@ -177,10 +177,61 @@ def test_ensemble_averages_members_with_distinct_seeds(digits):
     np.testing.assert_allclose(ens.predict_proba(X_test), expected)
 
 
+def test_bfloat16_training_learns_keeps_float32_weights_and_is_repeatable(digits):
+    X, y, X_test, y_test = digits
+    make = lambda: CNNClassifier(epochs=6, batch_size=32, lr=1e-2, widths=(8, 16, 16),  # noqa: E731
+                                 validation_fraction=0.0, precision="bfloat16", **FAST).fit(X, y)
+    a, b = make(), make()
+    assert a.precision_ == "bfloat16"
+    assert all(p.dtype == torch.float32 for p in a.net_.parameters())
+    assert a.history_[-1]["loss"] < 0.8 * a.history_[0]["loss"]
+    assert a.score(X_test, y_test) > 0.5
+    assert a.history_[-1]["loss"] == b.history_[-1]["loss"]  # same seed, same machine: same run
+
+
+def test_fresh_noise_draws_new_noisy_inputs_each_batch_from_the_clean_targets(noisy):
+    Xn, X = noisy
+    seen = []
+    den = ConvDenoiser(width=4, n_blocks=1, epochs=2, batch_size=50, validation_fraction=0.0, noise="uniform:100",
+                       **FAST)
+    original = den._augment
+    den._augment = lambda xb, gen, target: seen.append(original(xb, gen, target)) or seen[-1]
+    den.fit(Xn, X)
+    first, again = seen[0], seen[len(seen) // 2]  # epoch 1 and epoch 2 start; batches are reshuffled
+    assert first.shape == (50, 1, 28, 28) and not torch.equal(first, again)
+    # The drawn inputs are clean digits plus uniform noise in [0, 100) on the pixel scale.
+    pixels = (first * den.input_std_ + den.input_mean_) * 255
+    clean_batches = torch.tensor(X, dtype=torch.float32)
+    diffs = pixels.flatten(1)[:, None, :] - clean_batches[None, :, :]
+    match = ((diffs > -0.5) & (diffs < 99.5)).all(-1)  # each input fits exactly one clean digit's range
+    assert match.any(1).all()
+    a = ConvDenoiser(width=4, n_blocks=1, epochs=2, batch_size=50, noise="uniform:100", **FAST).fit(Xn, X)
+    b = ConvDenoiser(width=4, n_blocks=1, epochs=2, batch_size=50, noise="uniform:100", **FAST).fit(Xn, X)
+    assert a.history_ == [{**h, "seconds": a.history_[i]["seconds"]} for i, h in enumerate(b.history_)]
+
+
+def test_fresh_noise_is_refused_when_it_cannot_apply(noisy):
+    Xn, X = noisy
+    with pytest.raises(ValueError, match="noise 'pink:3' is not one of"):
+        ConvDenoiser(noise="pink:3", **FAST).fit(Xn, X)
+    with pytest.raises(ValueError, match="same number of columns"):
+        ConvDenoiser(noise="uniform:100", **FAST).fit(Xn[:, :700], X)
+
+
+def test_precision_presets_and_auto():
+    assert neural.resolve_precision("float32") == "float32"
+    assert neural.resolve_precision("auto") in ("float32", "bfloat16")
+    assert CNNClassifier(preset="fast")._precision() == "float32"
+    assert CNNClassifier(preset="standard")._precision() == "auto"
+    assert CNNClassifier(preset="fast", precision="bfloat16")._precision() == "bfloat16"
+
+
 def test_bad_preset_and_parameters_are_refused(digits):
     X, y = digits[0], digits[1]
     with pytest.raises(ValueError, match="preset"):
         CNNClassifier(preset="turbo").fit(X, y)
+    with pytest.raises(ValueError, match="precision must be one of auto, float32, bfloat16"):
+        ConvDenoiser(precision="float16").fit(X, X)
     with pytest.raises(ValueError, match="epochs"):
         MLPClassifier(epochs=0).fit(X, y)
 

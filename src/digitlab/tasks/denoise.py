@@ -59,6 +59,9 @@ def denoise(config: DenoiseConfig, data: Dataset, runs_root=None,
     X_train, _ = subset(data.X_train, data.y_train, config.n_train, "--n-train")
     X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
     noisy_train, noisy_test = noisy_pair(config.noise, X_train, X_test, config.seed)
+    if run is None and "noise" in registry.parameters(config.model) and "noise" not in config.params:
+        # A denoiser that can draw fresh noise every batch (dae-conv) learns the task's noise model.
+        config.params = {**config.params, "noise": config.noise}
     model, run, params = start_run("denoise", config, data, runs_root, run, watch)
 
     progress(f"fitting {config.model} on {len(X_train):,} noisy images")
