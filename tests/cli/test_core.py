@@ -61,6 +61,21 @@ def test_saved_model_evaluates_to_the_same_accuracy(cli):
     assert info["model"] == "random-forest" and info["params"]["n_estimators"] == 20
 
 
+def test_a_trained_net_is_described_by_info_with_layers_and_how_it_was_trained(cli):
+    trained = cli("train", "cnn", "--dataset", "mnist-mini", "--n-train", 400, "--n-test", 100, "--epochs", 2,
+                  "--batch-size", 64, "--set", "widths=(4,8,8)", "--set", "precision=float32",
+                  "--set", "n_threads=1", "--json")
+    assert trained.code == 0, trained.err
+    info = cli("info", trained.json()["model_file"], "--json")
+    assert info.code == 0, info.err
+    data = info.json()
+    assert data["class"] == "CNNClassifier" and data["model"] == "cnn" and data["n_train"] == 400
+    assert data["epochs_run"] == 2 and 1 <= data["best_epoch"] <= 2 and data["precision"] == "float32"
+    assert data["test_accuracy"] == trained.json()["test_accuracy"]
+    assert data["layers"][0]["layer"].startswith("Conv2d 1 -> 4, 3x3")
+    assert data["total_parameters"] == sum(row["parameters"] for row in data["layers"])
+
+
 def test_predict_writes_a_kaggle_submission(cli, mini, tmp_path):
     model = cli("train", "knn", "--dataset", "mnist-mini", "--n-train", 1000, "--n-test", 50, "--json").json()
     test_csv = tmp_path / "test.csv"

@@ -239,8 +239,9 @@ def info(model_file: Path = typer.Argument(..., help="A model file written by di
     saved = persist.load(model_file)
     result = {"model_file": str(model_file), "class": type(saved.estimator).__name__, **saved.meta}
     if persist.is_net(saved.estimator):
-        from ..models.neural import describe_net
+        from ..models.neural import describe_net, training_facts
 
+        result.update(training_facts(saved.estimator))
         result["layers"] = [{"layer": layer, "output shape": "x".join(map(str, shape)), "parameters": count}
                             for layer, shape, count in describe_net(saved.estimator)]
         result["total_parameters"] = sum(row["parameters"] for row in result["layers"])

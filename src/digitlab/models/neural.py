@@ -1003,6 +1003,23 @@ def _load_optimizer(opt, state_tensors: dict, param_groups: list) -> None:
     opt.load_state_dict({"state": state_tensors, "param_groups": groups})
 
 
+def training_facts(estimator) -> dict[str, Any]:
+    """How a fitted net was trained, for ``digitlab info``: epochs run, best epoch, seconds, arithmetic."""
+    check_is_fitted(estimator)
+    members = getattr(estimator, "members_", None)
+    nets_ = members if members is not None else [estimator]
+    facts: dict[str, Any] = {}
+    if members is not None:
+        facts["members"] = len(members)
+    facts["epochs_run"] = [m.n_epochs_ for m in nets_] if members is not None else estimator.n_epochs_
+    facts["best_epoch"] = [m.best_epoch_ for m in nets_] if members is not None else estimator.best_epoch_
+    if estimator.fit_seconds_ is not None:
+        facts["training_seconds"] = round(float(estimator.fit_seconds_), 1)
+    facts["precision"] = nets_[0].precision_
+    facts["interrupted"] = bool(estimator.interrupted_)
+    return facts
+
+
 def describe_net(estimator) -> list[tuple[str, tuple[int, ...], int]]:
     """Rows (layer, output shape without the batch axis, parameters) in forward order, for ``digitlab info``.
 
