@@ -62,9 +62,8 @@ def test_saved_model_evaluates_to_the_same_accuracy(cli):
 
 
 def test_a_trained_net_is_described_by_info_with_layers_and_how_it_was_trained(cli):
-    trained = cli("train", "cnn", "--dataset", "mnist-mini", "--n-train", 400, "--n-test", 100, "--epochs", 2,
-                  "--batch-size", 64, "--set", "widths=(4,8,8)", "--set", "precision=float32",
-                  "--set", "n_threads=1", "--json")
+    trained = cli("train", "cnn", "--preset", "fast", "--dataset", "mnist-mini", "--n-train", 400, "--n-test", 100,
+                  "--epochs", 2, "--batch-size", 64, "--set", "n_threads=1", "--json")
     assert trained.code == 0, trained.err
     info = cli("info", trained.json()["model_file"], "--json")
     assert info.code == 0, info.err
@@ -72,7 +71,7 @@ def test_a_trained_net_is_described_by_info_with_layers_and_how_it_was_trained(c
     assert data["class"] == "CNNClassifier" and data["model"] == "cnn" and data["n_train"] == 400
     assert data["epochs_run"] == 2 and 1 <= data["best_epoch"] <= 2 and data["precision"] == "float32"
     assert data["test_accuracy"] == trained.json()["test_accuracy"]
-    assert data["layers"][0]["layer"].startswith("Conv2d 1 -> 4, 3x3")
+    assert data["params"]["preset"] == "fast" and data["layers"][0]["layer"].startswith("Conv2d 1 -> 16, 3x3")
     assert data["total_parameters"] == sum(row["parameters"] for row in data["layers"])
 
 
@@ -131,6 +130,12 @@ def test_datasets_and_models_list_what_exists(cli):
     (["train", "knn-denoise", "--dataset", "mnist-mini"], ["denoiser"]),
     (["denoise", "knn", "--dataset", "mnist-mini"], ["not a denoiser"]),
     (["denoise", "knn-denoise", "--noise", "pink:3"], ["pink:3"]),
+    (["train", "cnn", "--dataset", "mnist-mini", "--n-train", "50", "--preset", "turbo"], ["preset", "turbo"]),
+    (["train", "knn", "--dataset", "mnist-mini", "--preset", "fast"], ["no parameter 'preset'"]),
+    (["train", "mlp", "--dataset", "mnist-mini", "--n-train", "50", "--epochs", "0"], ["epochs", "positive"]),
+    (["denoise", "dae-conv", "--dataset", "mnist-mini", "--n-train", "50", "--set", "noise=pink:3"], ["pink:3"]),
+    (["denoise", "dae-conv", "--dataset", "mnist-mini", "--n-train", "50", "--set", "precision=half"],
+     ["precision", "half"]),
     (["evaluate", "absent.skops"], ["absent.skops", "not found"]),
     (["leaderboard", "--sort", "colour"], ["colour"]),
 ])

@@ -45,6 +45,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError  # scikit-learn's own (a ValueError)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
@@ -110,7 +111,7 @@ def resolve_precision(precision: str) -> str:
     optimiser state and evaluation stay float32). "auto" picks bfloat16 where the CPU computes it natively
     (AVX512-BF16 or AMX), where it measured 1.9x faster for the CNN (benchmarks/RESULTS.md), else float32."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
+        raise InvalidParameterError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
     if precision != "auto":
         return precision
     native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or \
@@ -177,16 +178,16 @@ class _NeuralBase(BaseEstimator):
     def _validate_params(self, s: dict) -> None:
         for name in ("epochs", "batch_size"):
             if not isinstance(s[name], (int, np.integer)) or s[name] < 1:
-                raise ValueError(f"{name} must be a positive integer, got {s[name]!r}.")
+                raise InvalidParameterError(f"{name} must be a positive integer, got {s[name]!r}.")
         if not (isinstance(s["lr"], (int, float)) and s["lr"] > 0):
-            raise ValueError(f"lr must be a positive number, got {s['lr']!r}.")
+            raise InvalidParameterError(f"lr must be a positive number, got {s['lr']!r}.")
         if not 0 <= self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
+            raise InvalidParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
         if not isinstance(self.patience, (int, np.integer)) or self.patience < 1:
-            raise ValueError(f"patience must be a positive integer, got {self.patience!r}.")
+            raise InvalidParameterError(f"patience must be a positive integer, got {self.patience!r}.")
         resolve_precision(self._precision())
         if s["schedule"] not in ("onecycle", "constant"):
-            raise ValueError(f"schedule must be 'onecycle' or 'constant', got {s['schedule']!r}.")
+            raise InvalidParameterError(f"schedule must be 'onecycle' or 'constant', got {s['schedule']!r}.")
 
     # --- the loop -----------------------------------------------------------------------------------
     def _fit_tensors(self, X: np.ndarray, T: torch.Tensor) -> None:
@@ -580,7 +581,7 @@ class CNNClassifier(_ClassifierBase):
 
     def _resolved(self) -> dict[str, Any]:
         if self.preset not in CNN_PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(CNN_PRESETS)}, got {self.preset!r}.")
+            raise InvalidParameterError(f"preset must be one of {', '.join(CNN_PRESETS)}, got {self.preset!r}.")
         values = dict(CNN_PRESETS[self.preset])
         for key in values:
             if getattr(self, key, None) is not None:
@@ -663,7 +664,7 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Train the members one after the other on the same rows; returns self."""
         if not isinstance(self.n_members, (int, np.integer)) or self.n_members < 1:
-            raise ValueError(f"n_members must be a positive integer, got {self.n_members!r}.")
+            raise InvalidParameterError(f"n_members must be a positive integer, got {self.n_members!r}.")
         X, y = validate_data(self, X, y, reset=True, dtype=[np.float32, np.float64])
         check_classification_targets(y)
         seed = CNNClassifier(random_state=self.random_state)._seed()
@@ -797,7 +798,7 @@ class ConvDenoiser(_DenoiserBase):
         try:
             return parse_noise(str(self.noise))
         except UsageError as exc:
-            raise ValueError(str(exc)) from None
+            raise InvalidParameterError(str(exc)) from None
 
     def _validate_params(self, s):
         super()._validate_params(s)
