@@ -7,6 +7,7 @@ Run one part at a time (the long trainings should not share the CPU with each ot
     .venv/bin/python benchmarks/neural.py cnn                     # the accurate CNN (~20 min on 2 cores)
     .venv/bin/python benchmarks/neural.py ensemble                # several CNNs
     .venv/bin/python benchmarks/neural.py denoise --noise uniform:100 uniform:500 gaussian:0.1
+    .venv/bin/python benchmarks/neural.py throughput              # training images/s: float32 vs bfloat16
 
 Every result is printed as a Markdown table row and appended as JSON to ``OUT/results.jsonl``; trained
 models go to ``OUT`` as .safetensors. Readability is the accuracy of a fixed trained CNN (``OUT/cnn.safetensors``
@@ -92,6 +93,40 @@ def run_classifier(name: str, data, args, out: Path) -> None:
           flush=True)
 
 
+def run_throughput(args, out: Path) -> None:
+    """Training images per second of the standard CNN (augmentation, forward, backward, AdamW step on random
+    batches of 128) in float32 and in bfloat16 mixed precision, with one thread and with every core."""
+    import torch
+
+    from digitlab.models import nets
+
+    for threads in sorted({1, os.cpu_count() or 1}):
+        for precision in ("float32", "bfloat16"):
+            torch.set_num_threads(threads)
+            torch.manual_seed(args.seed)
+            net = nets.build("CNN", dict(n_classes=10, widths=(32, 64, 128), dropout=0.4))
+            net = net.to(memory_format=torch.channels_last)
+            x = torch.randn(128, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+            y = torch.randint(0, 10, (128,))
+            opt = torch.optim.AdamW(net.parameters(), 1e-3)
+            gen = torch.Generator().manual_seed(args.seed)
+            steps, warmup = 20, 3
+            for i in range(warmup + steps):
+                if i == warmup:
+                    t0 = time.perf_counter()
+                xb = neural.random_affine(x, gen, 10.0, 0.1, 2.0)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+                    out_ = net(xb)
+                loss = torch.nn.functional.cross_entropy(out_.float(), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            rate = 128 * steps / (time.perf_counter() - t0)
+            record(out, {"part": "throughput", "threads": threads, "precision": precision, "images_per_s": rate,
+                         "load": load_avg()})
+            print(f"| {threads} | {precision} | {rate:.0f} images/s | load {load_avg()} |", flush=True)
+
+
 def reader(out: Path):
     for name in ("cnn", "fast"):
         path = out / f"{name}.safetensors"
@@ -146,7 +181,7 @@ def run_denoise(data, args, out: Path) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("parts", nargs="+", choices=[*CLASSIFIERS, "denoise"])
+    ap.add_argument("parts", nargs="+", choices=[*CLASSIFIERS, "denoise", "throughput"])
     ap.add_argument("--data", default=os.environ.get("DIGITLAB_DATA", "/work/shared/datasets"),
                     help="folder holding mnist/ with the four idx files")
     ap.add_argument("--out", default="runs/bench-neural", help="folder for models and results.jsonl")
@@ -165,11 +200,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_dataset("mnist", args.data, download=False)
+    data = load_dataset("mnist", args.data, download=False) if set(args.parts) - {"throughput"} else None
     print(f"# {dt.datetime.now():%Y-%m-%d %H:%M} {' '.join(sys.argv)}  (cpus {os.cpu_count()}, load {load_avg()})",
           flush=True)
     for part in args.parts:
-        if part == "denoise":
+        if part == "throughput":
+            run_throughput(args, out)
+        elif part == "denoise":
             run_denoise(data, args, out)
         else:
             run_classifier(part, data, args, out)
