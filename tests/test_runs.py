@@ -45,3 +45,14 @@ def test_find_run_by_name_or_path(tmp_path):
     assert runs.find_run(run.path).path == run.path
     with pytest.raises(DigitlabError, match="No run folder"):
         runs.find_run("absent", tmp_path)
+
+
+def test_leaderboard_shows_a_searchs_fixed_and_best_parameters(tmp_path):
+    run = runs.new_run("search", "svc", tmp_path, clock=CLOCK)
+    run.write_config({"kind": "search", "model": "svc", "fixed_params": {"kernel": "linear"}})
+    run.write_metrics({"best_params": {"C": 0.0625}, "test_accuracy": 0.936})
+    trained = runs.new_run("train", "knn", tmp_path, clock=CLOCK)
+    trained.write_config({"kind": "train", "model": "knn", "set": {"n_neighbors": 4}})
+    rows = {row["model"]: row for row in runs.leaderboard(tmp_path)}
+    assert rows["svc"]["set"] == {"kernel": "linear", "C": 0.0625}
+    assert rows["knn"]["set"] == {"n_neighbors": 4}

@@ -115,13 +115,24 @@ def leaderboard(root: str | Path | None = None, sort_by: str = "test_accuracy") 
     rows = []
     for run in list_runs(root):
         data = run.read()
-        rows.append({key: data.get(key) for key in LEADERBOARD_COLUMNS} | {"run": run.name})
+        rows.append({key: data.get(key) for key in LEADERBOARD_COLUMNS} | {"set": _given_params(data),
+                                                                          "run": run.name})
 
     def key(row):
         value = row.get(sort_by)
         return (value is None, -(value or 0.0))
 
     return sorted(rows, key=key)
+
+
+def _given_params(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The parameters that tell a run apart: those set on the command line, and for a search the fixed ones
+    with the best candidate found."""
+    if "set" in data:
+        return data["set"]
+    if "best_params" in data:
+        return {**(data.get("fixed_params") or {}), **data["best_params"]}
+    return None
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

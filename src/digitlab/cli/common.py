@@ -126,8 +126,8 @@ def fmt(value: Any) -> str:
         if math.isnan(value) or math.isinf(value):
             return str(value)
         return f"{value:.4f}" if abs(value) <= 1 else f"{value:.2f}"
-    if isinstance(value, dict):
-        return " ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, dict):  # parameters: floats to 4 significant digits (C=0.06251), the rest as given
+        return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
     return str(value)
 
 
