@@ -754,8 +754,7 @@ class ConvDenoiser(_DenoiserBase):
     """A small U-Net denoiser (28 -> 14 -> 7 and back, skip connections, batch norm) trained on L2 loss with
     AdamW and a one-cycle schedule. Inputs are centred on the noisy training set's mean, so it copes with
     heavy, unclipped noise. With its defaults and fresh noise (``digitlab denoise dae-conv``) it measured
-    22.07 dB at uniform:500 (knn-denoise: 11.97 dB) and, at 14 epochs, 30.15 dB at uniform:100
-    (benchmarks/RESULTS.md).
+    30.28 dB at uniform:100 and 22.07 dB at uniform:500 (knn-denoise: 11.97 dB), benchmarks/RESULTS.md.
 
     Parameters
     ----------
