@@ -280,6 +280,14 @@ def test_file_holds_weights_as_tensors_and_the_rest_as_json(fitted, tmp_path):
     assert len(header["state"]["history"]) == 1
 
 
+def test_training_facts_of_a_net_and_of_an_ensemble(fitted):
+    facts = neural.training_facts(fitted["cnn"])
+    assert facts["epochs_run"] == 1 and facts["best_epoch"] == 1 and facts["interrupted"] is False
+    assert facts["precision"] == neural.resolve_precision("auto") and facts["training_seconds"] >= 0
+    facts = neural.training_facts(fitted["ensemble"])
+    assert facts["members"] == 2 and facts["epochs_run"] == [1, 1] and facts["best_epoch"] == [1, 1]
+
+
 def test_describe_net_prints_the_seed_001_autoencoder(fitted):
     rows = describe_net(fitted["dae-mlp"])
     assert rows == [("Linear 784 -> 10 [ReLU]", (10,), 7850), ("Linear 10 -> 784 [Sigmoid]", (784,), 8624)]

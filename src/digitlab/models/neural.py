@@ -1014,15 +1014,14 @@ def training_facts(estimator) -> dict[str, Any]:
     """How a fitted net was trained, for ``digitlab info``: epochs run, best epoch, seconds, arithmetic."""
     check_is_fitted(estimator)
     members = getattr(estimator, "members_", None)
-    nets_ = members if members is not None else [estimator]
-    facts: dict[str, Any] = {}
-    if members is not None:
-        facts["members"] = len(members)
-    facts["epochs_run"] = [m.n_epochs_ for m in nets_] if members is not None else estimator.n_epochs_
-    facts["best_epoch"] = [m.best_epoch_ for m in nets_] if members is not None else estimator.best_epoch_
+    if members is None:
+        facts: dict[str, Any] = {"epochs_run": estimator.n_epochs_, "best_epoch": estimator.best_epoch_}
+    else:  # an ensemble: one entry per member
+        facts = {"members": len(members), "epochs_run": [m.n_epochs_ for m in members],
+                 "best_epoch": [m.best_epoch_ for m in members]}
     if estimator.fit_seconds_ is not None:
         facts["training_seconds"] = round(float(estimator.fit_seconds_), 1)
-    facts["precision"] = nets_[0].precision_
+    facts["precision"] = (members or [estimator])[0].precision_
     facts["interrupted"] = bool(estimator.interrupted_)
     return facts
 
