@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.data import idx
-from digitlab.data.datasets import IMAGE_SHAPE, MANIFEST, load_dataset
+from digitlab.data.datasets import MANIFEST, load_dataset
+from digitlab.shapes import IMAGE_SHAPE
 from digitlab.fileio import write_json
 
 SEED = 42

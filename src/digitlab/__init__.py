@@ -1,3 +1,3 @@
 """digitlab: handwritten-digit recognition and denoising on MNIST-style data."""
 
-__version__ = "0.1.0"
+from ._version import __version__

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digitlab.data.noise import Noise, clip_to_uint8, parse_noise
+from digitlab.data.noise import Noise, parse_noise
 from digitlab.errors import UsageError
 
 
@@ -102,7 +102,3 @@ def test_bad_specs(spec, message):
         parse_noise(spec)
 
 
-def test_clip_to_uint8():
-    out = clip_to_uint8(np.array([-3.6, 0.4, 127.5, 254.6, 300.0], np.float32))
-    assert out.dtype == np.uint8 and out.tolist() == [0, 0, 128, 255, 255]
-    assert clip_to_uint8(np.array([-1, 5, 700], np.int16)).tolist() == [0, 5, 255]

@@ -13,7 +13,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 import typer
 
-from .. import __version__
+from .._version import __version__
 from ..errors import UsageError
 from ..models import registry
 from ..runs import Run, new_run

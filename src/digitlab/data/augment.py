@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .datasets import IMAGE_SHAPE, N_PIXELS
+from ..shapes import IMAGE_SHAPE, N_PIXELS
 
 # (dx, dy) of the four one-pixel shifts, in the order shift_augment stacks them: left, right, up, down.
 ONE_PIXEL_SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))

@@ -32,13 +32,9 @@ import numpy as np
 
 from ..errors import DataError, DownloadError, UsageError
 from ..fileio import atomic_path
+from ..shapes import IMAGE_SHAPE, N_PIXELS
 from . import idx
 
-IMAGE_SHAPE = (28, 28)
-N_PIXELS = 28 * 28
-
-# The four files of every idx dataset, by role.
-ROLES = ("train_images", "train_labels", "test_images", "test_labels")
 
 # Download behaviour; tests shrink BACKOFF so a dead mirror costs no waiting.
 TIMEOUT = 30.0  # seconds per connection attempt and per read

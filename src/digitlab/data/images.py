@@ -15,9 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from ..errors import DataError
-from .datasets import IMAGE_SHAPE, N_PIXELS
+from ..shapes import BOX, IMAGE_SHAPE, N_PIXELS
 
-BOX = 20  # the digit's longer side after fitting, as in MNIST
 INK = 0.2  # a pixel is ink when at least this fraction of the brightest one (after background removal)
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 

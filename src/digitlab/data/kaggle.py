@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..fileio import atomic_open
-from .datasets import N_PIXELS
+from ..shapes import N_PIXELS
 
 PIXEL_COLUMNS = tuple(f"pixel{i}" for i in range(N_PIXELS))
 TRAIN_COLUMNS = ("label", *PIXEL_COLUMNS)

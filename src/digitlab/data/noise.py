@@ -73,14 +73,6 @@ def parse_noise(spec: str) -> Noise:
     return Noise(kind, amount)
 
 
-def clip_to_uint8(X: np.ndarray) -> np.ndarray:
-    """Round (floats) and clip noisy images back to uint8 0..255, e.g. to show or score the noisy input."""
-    X = np.asarray(X)
-    if np.issubdtype(X.dtype, np.floating):
-        X = np.rint(X)
-    return np.clip(X, 0, 255).astype(np.uint8)
-
-
 def _example(kind: str) -> str:
     return {"uniform": "uniform:100", "gaussian": "gaussian:0.1", "saltpepper": "saltpepper:0.05"}[kind]
 

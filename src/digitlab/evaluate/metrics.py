@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-PIXEL_MAX = 255.0
+from ..shapes import IMAGE_SHAPE, PIXEL_MAX
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -29,8 +29,8 @@ def ssim(clean, cleaned) -> float:
     """Mean structural similarity over the images (scikit-image, 28x28, data range 255)."""
     from skimage.metrics import structural_similarity
 
-    clean = np.asarray(clean, dtype=np.float64).reshape(-1, 28, 28)
-    cleaned = np.asarray(cleaned, dtype=np.float64).reshape(-1, 28, 28)
+    clean = np.asarray(clean, dtype=np.float64).reshape(-1, *IMAGE_SHAPE)
+    cleaned = np.asarray(cleaned, dtype=np.float64).reshape(-1, *IMAGE_SHAPE)
     return float(np.mean([structural_similarity(a, b, data_range=PIXEL_MAX) for a, b in zip(clean, cleaned)]))
 
 

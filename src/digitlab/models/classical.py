@@ -17,7 +17,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 class ScalePixels(TransformerMixin, BaseEstimator):
@@ -109,4 +109,4 @@ def knn_denoise_mean(n_neighbors: int = 5, weights: str = "uniform", n_jobs: int
 
 
 __all__ = ["ScalePixels", "sgd", "sgd_scaled", "logistic", "linear_svc", "svc", "ovr_svc", "random_forest", "knn",
-           "never", "knn_denoise", "knn_denoise_mean", "check_array"]
+           "never", "knn_denoise", "knn_denoise_mean"]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SIDE = 28
-N_PIXELS = SIDE * SIDE
+from ..shapes import N_PIXELS, SIDE
 # Where deskew puts each digit's centre of mass (in pixel coordinates, 0..27). MNIST digits were centred
 # this way when the database was made (a 20x20 box placed by centre of mass in 28x28).
 CENTRE = 14.0

@@ -44,6 +44,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..shapes import N_PIXELS
 from . import features
 
 _GROUP = 32  # training rows per group in the selection (see the module docstring)
@@ -215,8 +216,8 @@ class _FastKNNBase(BaseEstimator):
             raise ValueError(f"n_jobs must be None or a non-zero integer, got {self.n_jobs!r}.")
 
     def _needs_images(self, X: np.ndarray, what: str) -> None:
-        if X.shape[1] != features.N_PIXELS:
-            raise ValueError(f"{what} works on 28x28 images: X must have {features.N_PIXELS} columns, "
+        if X.shape[1] != N_PIXELS:
+            raise ValueError(f"{what} works on 28x28 images: X must have {N_PIXELS} columns, "
                              f"got {X.shape[1]}.")
 
     def _base_features(self, X: np.ndarray) -> np.ndarray:
@@ -242,9 +243,9 @@ class _FastKNNBase(BaseEstimator):
                 for dx, dy in shifts:
                     yield base if (dx, dy) == (0, 0) else shift_image(base, dx, dy)
             if Y is not None:
-                if Y.shape[1] != features.N_PIXELS:
+                if Y.shape[1] != N_PIXELS:
                     raise ValueError(f"augment='shift' shifts the clean images along with the noisy ones: y must "
-                                     f"have {features.N_PIXELS} columns, got {Y.shape[1]}.")
+                                     f"have {N_PIXELS} columns, got {Y.shape[1]}.")
                 Y = np.concatenate([Y if (dx, dy) == (0, 0) else shift_image(Y, dx, dy) for dx, dy in shifts])
         else:
             def blocks():

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-SIDE = 28  # images are SIDE x SIDE
+from ..shapes import SIDE
 
 
 @dataclass

@@ -51,7 +51,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.nn import functional as F
 
-from .. import __version__
+from .._version import __version__
 from ..data.noise import parse_noise
 from ..errors import ModelError, UsageError
 from ..fileio import atomic_path

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..data.datasets import Dataset
 from ..data.noise import parse_noise
 from ..errors import UsageError
