@@ -1,8 +1,11 @@
-"""Shared test fixtures: the shipped mini set, an isolated data environment, and the `full` marker."""
+"""Shared test fixtures: the shipped mini set, an isolated data environment, the `full` marker, and the
+digitlab command run in-process (`cli`) with its clean-error check."""
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,13 @@ def full_data_dir() -> Path | None:
     """The folder DIGITLAB_DATA names, if it holds mnist/; tests marked `full` need it."""
     env = os.environ.get("DIGITLAB_DATA")
     return Path(env) if env and (Path(env) / "mnist").is_dir() else None
+
+
+def pytest_configure(config):
+    """Runs that a test does not direct elsewhere land in a throwaway folder, never in the user's runs home."""
+    import tempfile
+
+    os.environ["DIGITLAB_RUNS"] = tempfile.mkdtemp(prefix="digitlab-test-runs-")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -42,3 +52,44 @@ def isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_MIRRORS", "http://127.0.0.1:9/")  # discard port: connection refused
     monkeypatch.setattr(datasets, "BACKOFF", 0.0)
     return tmp_path
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys, tmp_path, monkeypatch):
+    """Call ``cli("train", "knn", ...)``; runs land in a private folder."""
+    monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "runs"))
+
+    from digitlab.cli import main
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def assert_clean_error():
+    """``assert_clean_error(result, *fragments)``: see ``check_clean_error``."""
+    return check_clean_error
+
+
+def check_clean_error(result: Result, *fragments: str) -> None:
+    """A failure: non-zero exit, one 'error:' sentence naming what was wrong, no traceback."""
+    assert result.code != 0
+    assert "Traceback" not in result.err
+    assert "error:" in result.err
+    for fragment in fragments:
+        assert fragment in result.err, result.err

@@ -15,17 +15,6 @@ def test_new_run_names_are_dated_and_unique(tmp_path):
     assert second.name == "20260102-030405-train-knn-mnist-2"
 
 
-def test_leaderboard_ranks_runs_best_first(tmp_path):
-    for model, acc in [("sgd", 0.87), ("knn", 0.97), ("never", None)]:
-        run = runs.new_run("train", model, tmp_path, clock=CLOCK)
-        run.write_config({"kind": "train", "model": model, "dataset": "mnist"})
-        if acc is not None:
-            run.write_metrics({"test_accuracy": acc, "train_accuracy": 1.0})
-    rows = runs.leaderboard(tmp_path)
-    assert [row["model"] for row in rows] == ["knn", "sgd", "never"]
-    assert rows[0]["test_accuracy"] == 0.97 and rows[2]["test_accuracy"] is None
-
-
 def test_runs_root_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITLAB_RUNS", str(tmp_path / "elsewhere"))
     assert runs.runs_root() == tmp_path / "elsewhere"
@@ -47,12 +36,23 @@ def test_find_run_by_name_or_path(tmp_path):
         runs.find_run("absent", tmp_path)
 
 
-def test_leaderboard_shows_a_searchs_fixed_and_best_parameters(tmp_path):
-    run = runs.new_run("search", "svc", tmp_path, clock=CLOCK)
-    run.write_config({"kind": "search", "model": "svc", "fixed_params": {"kernel": "linear"}})
-    run.write_metrics({"best_params": {"C": 0.0625}, "test_accuracy": 0.936})
-    trained = runs.new_run("train", "knn", tmp_path, clock=CLOCK)
-    trained.write_config({"kind": "train", "model": "knn", "set": {"n_neighbors": 4}})
-    rows = {row["model"]: row for row in runs.leaderboard(tmp_path)}
-    assert rows["svc"]["set"] == {"kernel": "linear", "C": 0.0625}
-    assert rows["knn"]["set"] == {"n_neighbors": 4}
+def test_the_runs_home_is_the_user_data_folder_unless_told_otherwise(monkeypatch, tmp_path):
+    monkeypatch.delenv("DIGITLAB_RUNS", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert runs.runs_root() == tmp_path / "data" / "digitlab" / "runs"
+
+
+def test_a_damaged_run_file_is_one_sentence_naming_it(tmp_path):
+    run = runs.new_run("train", "knn", tmp_path, clock=CLOCK)
+    run.write_config({"kind": "train"})
+    run.file("metrics.json").write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(DigitlabError, match="metrics.json: cannot be read as JSON"):
+        run.read()
+
+
+def test_resuming_sweeps_stale_parts(tmp_path):
+    run = runs.new_run("train", "knn", tmp_path, clock=CLOCK)
+    (run.path / ".checkpoint.safetensors.abc.part").write_bytes(b"half")
+    (run.path / "keep.txt").write_text("x")
+    assert [p.name for p in run.sweep_parts()] == [".checkpoint.safetensors.abc.part"]
+    assert [p.name for p in run.path.iterdir()] == ["keep.txt"]

@@ -1,3 +1,50 @@
-"""digitlab: handwritten-digit recognition and denoising on MNIST-style data."""
+"""digitlab: handwritten-digit recognition and denoising on MNIST-style data.
+
+Everything the ``digitlab`` command does is one call here, returning a result object::
+
+    import digitlab
+    data = digitlab.load_dataset("mnist-mini")            # or "mnist": 70,000 images
+    result = digitlab.train("knn-fast", data)             # .model, .metrics, .plot_confusion_matrix(), ...
+    result.metrics["test_accuracy"]
+
+Names are imported on first use (PEP 562), so ``import digitlab`` loads neither PyTorch nor scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from ._version import __version__
+
+# public name -> "module:attribute", imported when first asked for
+_EXPORTS = {
+    "load_dataset": "digitlab.data.datasets:load_dataset",
+    "Dataset": "digitlab.data.datasets:Dataset",
+    "list_datasets": "digitlab.api:list_datasets",
+    "list_models": "digitlab.api:list_models",
+    "make_model": "digitlab.api:make_model",
+    "save_model": "digitlab.api:save_model",
+    "load_model": "digitlab.api:load_model",
+    "to_mnist": "digitlab.api:to_mnist",
+    "add_noise": "digitlab.api:add_noise",
+    "leaderboard": "digitlab.api:leaderboard",
+    "DigitlabError": "digitlab.errors:DigitlabError",
+    **{task: f"digitlab.tasks.{task}:{task}" for task in
+       ("train", "denoise", "binary", "multiclass", "multilabel", "search", "evaluate", "predict", "show", "info")},
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    try:
+        module, _, attribute = _EXPORTS[name].partition(":")
+    except KeyError:
+        raise AttributeError(f"module 'digitlab' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -26,3 +26,16 @@ class UsageError(DigitlabError):
     """An option value that makes no sense (a digit outside 0..9, a bad noise spec, ...)."""
 
     exit_code = 2
+
+
+class ParameterError(UsageError):
+    """A task parameter with a value it cannot take, e.g. ``cv must be at least 2``.
+
+    ``parameter`` is the keyword name (``cv``, ``n_train``), so the command line can name its own flag
+    (``--cv``, ``--n-train``) in front of ``problem`` instead.
+    """
+
+    def __init__(self, parameter: str, problem: str):
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"{parameter} {problem}")

@@ -1,8 +1,9 @@
-"""Run folders and the leaderboard.
+"""Run folders: one per experiment, under one runs home.
 
-Each experiment writes one folder under the runs root (``./runs`` or ``$DIGITLAB_RUNS``):
-``config.json`` (what was asked), ``metrics.json`` (what was measured), the model file and PNG
-plots. The leaderboard reads them all back: seed 003's train/test table, for any models.
+Each run writes one folder under the runs home — ``--runs DIR``, else ``$DIGITLAB_RUNS``, else the user
+data folder (``~/.local/share/digitlab/runs`` on Linux) — so every command finds every run, whatever the
+current folder: ``config.json`` (what was asked), ``metrics.json`` (what was measured, with its ``status``),
+the model file and PNG charts. ``digitlab.leaderboard`` reads them all back.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,12 +19,15 @@ from typing import Any, Callable
 from .errors import DigitlabError
 from .fileio import write_json
 
-DEFAULT_ROOT = "runs"
 
 
 def runs_root(root: str | Path | None = None) -> Path:
-    """The folder that holds run folders: the argument, else $DIGITLAB_RUNS, else ./runs."""
-    return Path(root or os.environ.get("DIGITLAB_RUNS") or DEFAULT_ROOT)
+    """The folder that holds run folders: the argument, else $DIGITLAB_RUNS, else the user data folder's runs/."""
+    if root or os.environ.get("DIGITLAB_RUNS"):
+        return Path(root or os.environ["DIGITLAB_RUNS"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("digitlab")) / "runs"
 
 
 def _slug(text: str) -> str:
@@ -51,14 +54,33 @@ class Run:
         write_json(self.file("metrics.json"), metrics)
 
     def read(self) -> dict[str, Any]:
-        """config and metrics merged (metrics win); empty dicts for missing files."""
+        """config and metrics merged (metrics win); a missing metrics.json is an unfinished run.
+
+        A file that is not a JSON object (damaged, hand-edited, not UTF-8, a folder) raises a DigitlabError
+        naming it, so one bad run can be skipped while the others are read.
+        """
         out: dict[str, Any] = {}
         for part in ("config.json", "metrics.json"):
+            path = self.file(part)
+            if part == "metrics.json" and not path.exists():
+                out.setdefault("status", "unfinished")
+                continue
             try:
-                out.update(json.loads(self.file(part).read_text(encoding="utf-8")))
-            except (FileNotFoundError, json.JSONDecodeError):
-                pass
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+                raise DigitlabError(f"{path}: cannot be read as JSON ({reason}).") from None
+            if not isinstance(data, dict):
+                raise DigitlabError(f"{path}: holds a JSON {type(data).__name__}, not an object.")
+            out.update(data)
         return out
+
+    def sweep_parts(self) -> list[Path]:
+        """Remove the temporary ``.*.part`` files a killed process left in the folder; return them."""
+        stale = [p for p in self.path.glob(".*.part") if p.is_file()]
+        for part in stale:
+            part.unlink(missing_ok=True)
+        return stale
 
 
 def new_run(kind: str, label: str, root: str | Path | None = None,
@@ -98,45 +120,3 @@ def list_runs(root: str | Path | None = None) -> list[Run]:
     if not root.is_dir():
         return []
     return [Run(p) for p in sorted(root.iterdir()) if (p / "config.json").is_file()]
-
-
-# Leaderboard column -> header. "set" holds the parameters given on the command line, the ones
-# that tell runs of one model apart; the full parameter set stays in config.json.
-LEADERBOARD_COLUMNS = {
-    "model": "model", "kind": "task", "dataset": "dataset", "n_train": "train images", "set": "params",
-    "augment": "augment",
-    "train_accuracy": "train acc", "test_accuracy": "test acc", "cv_accuracy": "cv acc", "psnr": "PSNR dB",
-    "fit_seconds": "fit s", "predict_seconds": "predict s", "run": "run",
-}
-
-
-def leaderboard(root: str | Path | None = None, sort_by: str = "test_accuracy") -> list[dict[str, Any]]:
-    """One row per run, best first by ``sort_by`` (runs without that figure last)."""
-    rows = []
-    for run in list_runs(root):
-        data = run.read()
-        rows.append({key: data.get(key) for key in LEADERBOARD_COLUMNS} | {"set": _given_params(data),
-                                                                          "run": run.name})
-
-    def key(row):
-        value = row.get(sort_by)
-        return (value is None, -(value or 0.0))
-
-    return sorted(rows, key=key)
-
-
-def _given_params(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The parameters that tell a run apart: those set on the command line, and for a search the fixed ones
-    with the best candidate found."""
-    if "set" in data:
-        return data["set"]
-    if "best_params" in data:
-        return {**(data.get("fixed_params") or {}), **data["best_params"]}
-    return None
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """Call ``fn`` and return its result with the wall seconds it took."""
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start

@@ -17,31 +17,31 @@ FOREST = {"n_estimators": 30}
 
 @pytest.fixture(scope="module")
 def result(mini):
-    return binary(mini.X_train[:N], mini.y_train[:N], digit=5, model="sgd", compare="random-forest", cv=3,
-                  target_precision=0.9, params=FAST, compare_params=FOREST, seed=42)
+    return binary((mini.X_train[:N], mini.y_train[:N], mini.X_test, mini.y_test), digit=5, model="sgd",
+                  compare="random-forest", cv=3, target_precision=0.9, params=FAST, compare_params=FOREST, seed=42)
 
 
 def test_figures_match_sklearn(mini, result):
     X, y5 = mini.X_train[:N], mini.y_train[:N] == 5
     folds = 3  # scikit-learn's own cv=3, as the seed
     sgd = registry.make("sgd", FAST, seed=42)
-    assert result["fold_accuracy"] == pytest.approx(cross_val_score(sgd, X, y5, cv=folds, scoring="accuracy").tolist())
-    assert result["cv_accuracy"] == pytest.approx(cross_val_score(sgd, X, y5, cv=folds).mean())
+    assert result.metrics["fold_accuracy"] == pytest.approx(cross_val_score(sgd, X, y5, cv=folds, scoring="accuracy").tolist())
+    assert result.metrics["cv_accuracy"] == pytest.approx(cross_val_score(sgd, X, y5, cv=folds).mean())
     never = cross_val_score(registry.make("never"), X, y5, cv=folds).mean()
-    assert result["baseline_cv_accuracy"] == pytest.approx(never)
+    assert result.metrics["baseline_cv_accuracy"] == pytest.approx(never)
     pred = cross_val_predict(sgd, X, y5, cv=folds)
-    assert result["precision"] == pytest.approx(precision_score(y5, pred))
-    assert result["recall"] == pytest.approx(recall_score(y5, pred))
-    assert result["f1"] == pytest.approx(f1_score(y5, pred))
+    assert result.metrics["precision"] == pytest.approx(precision_score(y5, pred))
+    assert result.metrics["recall"] == pytest.approx(recall_score(y5, pred))
+    assert result.metrics["f1"] == pytest.approx(f1_score(y5, pred))
     scores = cross_val_predict(sgd, X, y5, cv=folds, method="decision_function")
-    np.testing.assert_allclose(result["scores"], scores)
-    assert result["roc_auc"] == pytest.approx(roc_auc_score(y5, scores))
+    np.testing.assert_allclose(result.scores, scores)
+    assert result.metrics["roc_auc"] == pytest.approx(roc_auc_score(y5, scores))
     precisions, recalls, thresholds = precision_recall_curve(y5, scores)
     i = np.argmax(precisions >= 0.9)
-    assert result["threshold"] == pytest.approx(thresholds[i])
-    assert result["precision_at_threshold"] == pytest.approx(precision_score(y5, scores >= thresholds[i]))
-    assert result["recall_at_threshold"] == pytest.approx(recall_score(y5, scores >= thresholds[i]))
-    assert result["precision_at_threshold"] >= 0.9
+    assert result.metrics["threshold"] == pytest.approx(thresholds[i])
+    assert result.metrics["precision_at_threshold"] == pytest.approx(precision_score(y5, scores >= thresholds[i]))
+    assert result.metrics["recall_at_threshold"] == pytest.approx(recall_score(y5, scores >= thresholds[i]))
+    assert result.metrics["precision_at_threshold"] >= 0.9
 
 
 def test_compared_model_uses_probabilities(mini, result):
@@ -49,7 +49,7 @@ def test_compared_model_uses_probabilities(mini, result):
     folds = 3  # scikit-learn's own cv=3, as the seed
     forest = registry.make("random-forest", FOREST, seed=42)
     proba = cross_val_predict(forest, X, y5, cv=folds, method="predict_proba")[:, 1]
-    c = result["compare"]
+    c = result.metrics["compare"]
     assert c["score_method"] == "predict_proba"
     assert c["roc_auc"] == pytest.approx(roc_auc_score(y5, proba))
     assert c["cv_accuracy"] == pytest.approx(cross_val_score(forest, X, y5, cv=folds).mean())
@@ -80,4 +80,4 @@ def test_bad_input(mini, kwargs, error, words):
     if not isinstance(args["model"], str):
         args.pop("params")
     with pytest.raises(error, match=words):
-        binary(mini.X_train[:300], mini.y_train[:300], **args)
+        binary((mini.X_train[:300], mini.y_train[:300], mini.X_test, mini.y_test), **args)

@@ -3,7 +3,8 @@ import pytest
 
 from digitlab.errors import UsageError
 from digitlab.models import persist
-from digitlab.tasks.denoise import DenoiseConfig, denoise, noisy_pair
+from digitlab.runs import Run
+from digitlab.tasks.denoise import denoise, noisy_pair
 
 TINY_DAE = {"width": 4, "n_blocks": 1, "epochs": 1, "n_threads": 1, "validation_fraction": 0.0}
 
@@ -19,19 +20,25 @@ def test_noisy_pair_is_seeded_and_draws_train_and_test_noise_independently(mini)
 
 
 def test_conv_denoiser_learns_the_tasks_noise_model_unless_told_otherwise(mini, tmp_path):
-    config = DenoiseConfig("dae-conv", dict(TINY_DAE), noise="uniform:500", dataset="mnist-mini", n_train=300,
-                           n_test=50)
-    result, run = denoise(config, mini, tmp_path)
-    assert result["params"]["noise"] == "uniform:500" and run.read()["params"]["noise"] == "uniform:500"
-    assert persist.load(result["model_file"]).estimator.noise == "uniform:500"
-    assert result["rmse"] < result["noisy_rmse"]
+    result = denoise("dae-conv", mini, noise="uniform:500", params=dict(TINY_DAE), n_train=300, n_test=50,
+                     runs=tmp_path)
+    assert result.metrics["params"]["noise"] == "uniform:500" and Run(result.run).read()["params"]["noise"] == \
+        "uniform:500"
+    assert persist.load(result.metrics["model_file"]).estimator.noise == "uniform:500"
+    assert result.metrics["rmse"] < result.metrics["noisy_rmse"]
+    assert result.metrics["noisy_psnr"] < result.metrics["psnr"] and not result.warnings
+    result = denoise("dae-conv", mini, noise="uniform:500", params={**TINY_DAE, "noise": None}, n_train=300, n_test=50)
+    assert result.metrics["params"]["noise"] is None
 
-    config = DenoiseConfig("dae-conv", {**TINY_DAE, "noise": None}, noise="uniform:500", dataset="mnist-mini",
-                           n_train=300, n_test=50)
-    result, _ = denoise(config, mini, tmp_path)
-    assert result["params"]["noise"] is None
+
+def test_cleaning_that_makes_images_worse_is_warned_about(mini):
+    from sklearn.dummy import DummyRegressor
+
+    result = denoise(DummyRegressor(strategy="constant", constant=np.full(784, 255.0)), mini, n_train=100, n_test=20)
+    assert result.metrics["rmse"] > result.metrics["noisy_rmse"]
+    assert any("made the images worse" in w for w in result.warnings)
 
 
 def test_a_classifier_is_not_a_denoiser(mini, tmp_path):
     with pytest.raises(UsageError, match="is a classifier, not a denoiser"):
-        denoise(DenoiseConfig("knn", {}, dataset="mnist-mini", n_train=100, n_test=10), mini, tmp_path)
+        denoise("knn", mini, n_train=100, n_test=10, runs=tmp_path)

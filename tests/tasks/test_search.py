@@ -6,7 +6,8 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from digitlab.errors import UsageError
 from digitlab.models import registry
-from digitlab.tasks.search import candidates, parse_distributions, parse_grid, search
+from digitlab.tasks.search import search
+from digitlab.tasks.search_space import candidates, parse_distributions, parse_grid
 
 N = 1200
 
@@ -15,30 +16,29 @@ def test_grid_matches_gridsearchcv(mini):
     X, y = mini.X_train[:N], mini.y_train[:N]
     grid = parse_grid("n_neighbors=3,4,5 weights=uniform,distance", "knn")
     assert grid == {"n_neighbors": [3, 4, 5], "weights": ["uniform", "distance"]}
-    result = search(X, y, mini.X_test, mini.y_test, "knn", grid=grid, cv=3, seed=42)
+    result = search("knn", (X, y, mini.X_test, mini.y_test), grid=grid, cv=3, seed=42)
     folds = 3  # scikit-learn's own cv=3, as the seed
     ref = GridSearchCV(registry.make("knn"), grid, cv=folds).fit(X, y)
-    assert result["best_params"] == ref.best_params_
-    assert result["best_cv_accuracy"] == pytest.approx(ref.best_score_)
-    by_params = {tuple(sorted(r["params"].items())): r["mean_cv_accuracy"] for r in result["results"]}
+    assert result.metrics["best_params"] == ref.best_params_
+    assert result.metrics["best_cv_accuracy"] == pytest.approx(ref.best_score_)
+    by_params = {tuple(sorted(r["params"].items())): r["mean_cv_accuracy"] for r in result.metrics["results"]}
     for params, score in zip(ref.cv_results_["params"], ref.cv_results_["mean_test_score"]):
         assert by_params[tuple(sorted(params.items()))] == pytest.approx(score)
-    assert result["test_accuracy"] == pytest.approx(ref.score(mini.X_test, mini.y_test))
-    assert result["estimator"].get_params()["n_neighbors"] == ref.best_params_["n_neighbors"]
+    assert result.metrics["test_accuracy"] == pytest.approx(ref.score(mini.X_test, mini.y_test))
+    assert result.model.get_params()["n_neighbors"] == ref.best_params_["n_neighbors"]
 
 
 def test_random_matches_randomizedsearchcv(mini):
     X, y = mini.X_train[:N], mini.y_train[:N]
     dists = parse_distributions("C=loguniform:1e-3,1e1", "linear-svc")
-    result = search(X, y, mini.X_test, mini.y_test, "linear-svc", distributions=dists, n_iter=3, cv=3, seed=7,
-                    n_jobs=2)
+    result = search("linear-svc", (X, y, mini.X_test, mini.y_test), grid=dists, n_iter=3, cv=3, seed=7, n_jobs=2)
     folds = 3  # scikit-learn's own cv=3, as the seed
     # The registry's linear-svc is a pipeline (pixel scaling, then the SVM): its C is model__C there.
     ref = RandomizedSearchCV(registry.make("linear-svc", seed=7), {"model__C": dists["C"]}, n_iter=3, cv=folds,
                              random_state=7).fit(X, y)
-    assert result["best_params"]["C"] == pytest.approx(ref.best_params_["model__C"])
-    assert result["best_cv_accuracy"] == pytest.approx(ref.best_score_)
-    assert result["test_accuracy"] == pytest.approx(ref.score(mini.X_test, mini.y_test))
+    assert result.metrics["best_params"]["C"] == pytest.approx(ref.best_params_["model__C"])
+    assert result.metrics["best_cv_accuracy"] == pytest.approx(ref.best_score_)
+    assert result.metrics["test_accuracy"] == pytest.approx(ref.score(mini.X_test, mini.y_test))
 
 
 def test_distribution_kinds():
@@ -58,7 +58,7 @@ def test_distribution_kinds():
     ("n_neighbors=3,,5", "empty value"),
     ("n_neighbors", "NAME=VALUES"),
     ("", "empty"),
-    ("n_neighbors=loguniform:1,5", "add --random"),
+    ("n_neighbors=loguniform:1,5", "number of draws"),
 ])
 def test_bad_grid(text, words):
     with pytest.raises(UsageError, match=words):
@@ -81,5 +81,5 @@ def test_bad_distributions(text, words):
 
 def test_cv_below_two(mini):
     with pytest.raises(UsageError, match="at least 2"):
-        search(mini.X_train[:100], mini.y_train[:100], mini.X_test, mini.y_test, "knn", grid={"n_neighbors": [3]},
+        search("knn", (mini.X_train[:100], mini.y_train[:100], mini.X_test, mini.y_test), grid={"n_neighbors": [3]},
                cv=1)

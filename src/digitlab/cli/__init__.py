@@ -1,7 +1,7 @@
 """The ``digitlab`` command: Typer app, one module per group of commands.
 
-Errors that come from the user's input (``DigitlabError``) are printed as one sentence, with no
-traceback, and the process exits non-zero.
+Errors that come from the user's input (``DigitlabError``) are printed as one sentence, with no traceback,
+and the process exits non-zero; a task's parameter is named by this command line's flag (``--cv``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,15 @@ import warnings
 # Busy-waiting OpenMP threads starve the other core's work (measured 4x slower training on a loaded
 # 2-core machine); this must be set before PyTorch is first imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Plots are written as PNG files, with or without a screen: the file backend, chosen before pyplot loads.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
-from ..errors import DigitlabError
-from .common import app, err_console
-from . import core  # noqa: F401  (registers its commands)
-from . import chapter  # noqa: F401  (registers its commands)
+from ..errors import DigitlabError, ParameterError  # noqa: E402
+from .common import app, err_console, flag  # noqa: E402
+from . import core  # noqa: F401,E402  (registers its commands)
+from . import chapter  # noqa: F401,E402  (registers its commands)
+
+INTERRUPTED = 130
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -25,21 +29,34 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     err_console.print(f"[yellow]warning:[/] {str(message).splitlines()[0]}", highlight=False)
 
 
+def _error(message: str, code: int) -> int:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (also used by tests)."""
+    import click
+
     warnings.showwarning = _one_line_warning
     try:
-        app(args=argv, prog_name="digitlab")  # Typer reports its own usage errors and exits 2
-    except SystemExit as exc:
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
-    except DigitlabError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        return exc.exit_code
+        status = app(args=argv, prog_name="digitlab", standalone_mode=False)
+    except click.exceptions.Abort:  # Ctrl-C, wherever it lands (click turns KeyboardInterrupt into Abort)
+        err_console.print("[yellow]interrupted[/]")
+        return INTERRUPTED
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
-        return 130
-    return 0
+        return INTERRUPTED
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # usage errors Typer reports itself
+        exc.show()
+        return exc.exit_code
+    except ParameterError as exc:
+        return _error(f"{flag(exc.parameter)} {exc.problem}", exc.exit_code)
+    except DigitlabError as exc:
+        return _error(str(exc), exc.exit_code)
+    return status if isinstance(status, int) else 0
 
 
 def run() -> None:

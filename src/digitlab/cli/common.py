@@ -1,4 +1,5 @@
-"""What every command shares: the Typer app, consoles, output as table or JSON, progress, option parsing."""
+"""What every command shares: the Typer app, consoles, options declared once, output as a table or JSON, the
+progress display, and the translation of a task's parameter names into this command line's flags."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -15,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from ..errors import UsageError
-from ..models import registry
+from ..plain import plain
 
 app = typer.Typer(
     name="digitlab",
@@ -34,11 +36,22 @@ DatasetOpt = typer.Option(None, "--dataset", "-d", help="mnist, fashion-mnist, m
                           "(default: mnist, or mnist-mini when MNIST cannot be found or downloaded).")
 DataDirOpt = typer.Option(None, "--data-dir", help="Folder holding one sub-folder per dataset (mnist/, fashion-mnist/).",
                           file_okay=False)
-SetOpt = typer.Option(None, "--set", "-s", help="Model parameter KEY=VALUE (repeatable).")
+SetOpt = typer.Option(None, "--set", "-s", help="Model parameter KEY=VALUE (repeatable).", metavar="KEY=VALUE")
 SeedOpt = typer.Option(42, "--seed", help="Seed for everything random.")
-RunsOpt = typer.Option(None, "--runs", help="Folder of run folders (default: $DIGITLAB_RUNS or ./runs).")
+RunsOpt = typer.Option(None, "--runs", help="Folder of run folders (default: $DIGITLAB_RUNS, else the user "
+                       "data folder's digitlab/runs: `digitlab datasets` and `digitlab leaderboard` say where).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress display.")
+NTrainOpt = typer.Option(None, "--n-train", help="Use the first N training images.")
+NJobsOpt = typer.Option(1, "--n-jobs", help="Fits run at once (-1: all cores).")
+
+# A task's parameter -> the flag that sets it, where the two names differ by more than - for _.
+FLAGS = {"n_iter": "--random", "params": "--set"}
+
+
+def flag(parameter: str) -> str:
+    """The command-line flag of a task parameter: ``n_train`` -> ``--n-train``."""
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
 
 
 class Output:
@@ -53,13 +66,17 @@ class Output:
         if not self.quiet and not self.as_json:
             err_console.print(message, highlight=False)
 
+    def say(self, message: str) -> None:
+        """A sentence that is the command's answer (stdout), when there is no table to show."""
+        out_console.print(message, highlight=False)
+
     def warn(self, message: str) -> None:
         """Always shown (stderr), even with --json, because it changes what the numbers mean."""
         err_console.print(f"[yellow]warning:[/] {message}", highlight=False)
 
     def result(self, data: dict[str, Any], title: str | None = None, keys: list[str] | None = None) -> None:
         if self.as_json:
-            sys.stdout.write(json.dumps(data, default=_plain, allow_nan=True) + "\n")
+            sys.stdout.write(json.dumps(plain(data, finite=True)) + "\n")
             sys.stdout.flush()
             return
         table = Table(title=title, show_header=False, box=None, pad_edge=False)
@@ -90,9 +107,35 @@ class Output:
             task = bar.add_task(description, total=total)
             yield Step(bar, task)
 
+    @contextlib.contextmanager
+    def working(self, description: str) -> Iterator["Step"]:
+        """A progress display, with scikit-learn's repeated convergence warnings folded into one line."""
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            with self.progress(description) as step:
+                yield step
+        unconverged = 0
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                unconverged += 1
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if unconverged:
+            self.warn(f"{unconverged} fit(s) stopped at max_iter before converging; the figures are those of the "
+                      f"stopped models (--set max_iter=N allows more iterations).")
+
+    def notes(self, result) -> None:
+        """A result's warnings (they change what its figures mean), then where its run folder is."""
+        for message in result.warnings:
+            self.warn(message)
+        if result.run is not None:
+            self.info(f"run folder: {result.run}")
+
 
 class Step:
-    """Handle to advance a progress display; does nothing when there is none."""
+    """Handle to advance a progress display; does nothing when there is none (a task's ``progress``)."""
 
     def __init__(self, bar: Progress | None, task):
         self.bar, self.task = bar, task
@@ -108,14 +151,6 @@ class Step:
             self.bar.update(self.task, **kwargs)
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
-
-
 def fmt(value: Any) -> str:
     """Short human form of a figure: 4 decimals up to 1 (accuracies), else 2 (seconds, dB)."""
     if value is None:
@@ -128,11 +163,15 @@ def fmt(value: Any) -> str:
         return f"{value:.4f}" if abs(value) <= 1 else f"{value:.2f}"
     if isinstance(value, dict):  # parameters: floats to 4 significant digits (C=0.06251), the rest as given
         return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt(v) for v in value)
     return str(value)
 
 
 def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, Any]:
     """Turn repeated KEY=VALUE options into a dict, refusing malformed ones."""
+    from ..models import registry
+
     params: dict[str, Any] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
@@ -143,18 +182,11 @@ def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, A
 
 
 def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int = 42):
-    """Load the named dataset; with no name, MNIST, falling back to the shipped subset with a warning."""
-    from ..data.datasets import load_dataset
-    from ..errors import DataError
+    """The dataset a command runs on (see ``tasks.data.dataset_for``), with a download progress bar."""
+    from ..tasks.data import dataset_for
 
     with out.progress("looking for data") as step:
         def downloading(file_name: str, done: int, total: int | None) -> None:
             step(description=f"downloading {file_name}", total=total, completed=done)
 
-        if dataset:
-            return load_dataset(dataset, data_dir, seed=seed, progress=downloading)
-        try:
-            return load_dataset("mnist", data_dir, seed=seed, progress=downloading)
-        except DataError as exc:
-            out.warn(f"{exc} Using the shipped subset mnist-mini instead.")
-            return load_dataset("mnist-mini", seed=seed)
+        return dataset_for(dataset, data_dir=data_dir, seed=seed, progress=downloading)

@@ -125,3 +125,28 @@ def confusion_matrix(y_true, y_pred, labels) -> np.ndarray:
     from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
     return sk_confusion_matrix(y_true, y_pred, labels=labels)
+
+
+def most_confused(confusion, labels, n: int = 5) -> list[dict]:
+    """The ``n`` most frequent errors as {actual, predicted, count}, largest first (off-diagonal cells > 0)."""
+    confusion = np.asarray(confusion)
+    cells = [(int(confusion[i, j]), i, j) for i in range(len(labels)) for j in range(len(labels))
+             if i != j and confusion[i, j] > 0]
+    cells.sort(key=lambda cell: (-cell[0], cell[1], cell[2]))
+    return [{"actual": labels[i], "predicted": labels[j], "count": count} for count, i, j in cells[:n]]
+
+
+def classification_report(y_true, y_pred, labels) -> dict:
+    """What a classifier got right and wrong on labelled images: per-class precision, recall, F1 and support,
+    F1 macro and weighted, the confusion matrix (rows actual, columns predicted) and the most confused pairs."""
+    from sklearn.metrics import f1_score
+
+    confusion = confusion_matrix(y_true, y_pred, labels)
+    return {
+        "labels": list(labels),
+        "per_class": per_class_scores(y_true, y_pred, labels),
+        "f1_macro": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "f1_weighted": float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)),
+        "confusion_matrix": confusion.tolist(),
+        "most_confused": most_confused(confusion, labels),
+    }

@@ -1,33 +1,62 @@
-"""Clean noisy digits: train a denoiser on noisy train images against clean ones, score it on test."""
+"""Clean noisy digits: train a denoiser on noisy train images against the clean ones, score it on the test split.
+
+    >>> import digitlab
+    >>> result = digitlab.denoise("dae-conv", "mnist-mini", noise="uniform:100")   # doctest: +SKIP
+    >>> result.metrics["psnr"], result.metrics["noisy_psnr"]                          # doctest: +SKIP
+    >>> result.plot_grid()                                                            # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .._version import __version__
-from ..data.datasets import Dataset
 from ..data.noise import parse_noise
-from ..errors import UsageError
+from ..errors import ParameterError
 from ..evaluate.metrics import denoise_scores
-from ..evaluate.plots import denoise_grid
 from ..models import persist, registry
-from ..runs import Run, timed
-from .train import fit_model, start_run, subset
+from .common import (Progress, build, check_task, first, fit_timed, model_meta, model_name, net_watcher,
+                     no_progress, resolved_params, timed)
+from .data import DataLike, dataset_for
+from .result import Recorder, TaskResult
+from .resume import DEFAULT_SEED, resume_args
+from .train import _tidy_checkpoint, _used_params, _watch_net
 
 
-@dataclass
-class DenoiseConfig:
-    model: str
-    params: dict[str, Any] = field(default_factory=dict)
-    noise: str = "uniform:100"
-    dataset: str = "mnist"
-    n_train: int | None = None
-    n_test: int | None = None
-    seed: int = 42
-    save_model: bool = True
+@dataclass(repr=False, eq=False)
+class DenoiseResult(TaskResult):
+    """A trained denoiser and its figures on the noisy test images, which are kept for the grid."""
+
+    clean: np.ndarray = field(default=None)
+    noisy: np.ndarray = field(default=None)
+    cleaned: np.ndarray = field(default=None)
+
+    kind = "denoise"
+    headline_keys = ("psnr", "noisy_psnr", "rmse", "ssim")
+
+    def plot_grid(self, n: int = 8, ax=None):
+        """Noisy input, cleaned, truth and |difference| of the first ``n`` test images, with both PSNRs."""
+        from ..evaluate import plots
+
+        return plots.denoise_grid(self.noisy, self.cleaned, self.clean, n=n, scores=self.metrics, ax=ax,
+                                  title=f"{self.metrics['model']} on {self.metrics['noise']} noise "
+                                        f"({self.metrics['dataset']})")
+
+    def plot_history(self, ax=None):
+        """A net's loss and validation score per epoch."""
+        from ..evaluate import plots
+
+        return plots.training_history(self.metrics["history"], metric_name="validation score (-MSE)", ax=ax,
+                                      title=f"{self.metrics['model']}: training")
+
+    def run_plots(self):
+        made = {"denoise.png": self.plot_grid} if self.cleaned is not None else {}
+        if self.metrics.get("history"):
+            made["history.png"] = self.plot_history
+        return made
 
 
 def noisy_pair(noise: str, X_train: np.ndarray, X_test: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,45 +74,73 @@ def as_pixels(images) -> np.ndarray:
     return np.clip(np.rint(images), 0, 255).astype(np.uint8)
 
 
-def denoise(config: DenoiseConfig, data: Dataset, runs_root=None,
-            progress: Callable[[str], None] = lambda message: None, run: Run | None = None,
-            watch: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Run]:
-    """Fit the denoiser on noisy train images, clean the noisy test images, report RMSE/PSNR/SSIM.
+def denoise(model: Any = None, data: DataLike = None, *, noise: str = "uniform:100",
+            params: dict[str, Any] | None = None, n_train: int | None = None, n_test: int | None = None,
+            seed: int | None = None, runs: str | Path | None = None, save_model: bool = True,
+            resume: str | Path | None = None, data_dir=None, progress: Progress = no_progress) -> DenoiseResult:
+    """Fit a denoiser on noisy train images against clean ones; clean the noisy test images; report RMSE,
+    PSNR and SSIM of the cleaned images beside those of the noisy input.
 
-    ``run`` resumes that run's training from its checkpoint; ``watch`` receives a neural model's progress.
+    ``model`` is a denoiser's registry name (default ``knn-denoise``, the notebooks' recipe) or an unfitted
+    multioutput regressor; ``noise`` ``uniform:HIGH``, ``gaussian:SIGMA`` or ``saltpepper:P``; the rest as
+    for :func:`digitlab.train`. A denoiser that can draw fresh noise every batch (``dae-conv``) learns the
+    task's noise model unless ``params`` sets its ``noise``.
     """
-    spec = registry.get(config.model)
-    if spec.task != "denoise":
-        raise UsageError(f"{config.model!r} is a classifier, not a denoiser; denoisers: "
-                         f"{', '.join(registry.names('denoise'))}.")
-    X_train, _ = subset(data.X_train, data.y_train, config.n_train, "--n-train")
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
-    noisy_train, noisy_test = noisy_pair(config.noise, X_train, X_test, config.seed)
-    if run is None and "noise" in registry.parameters(config.model) and "noise" not in config.params:
-        # A denoiser that can draw fresh noise every batch (dae-conv) learns the task's noise model.
-        config.params = {**config.params, "noise": config.noise}
-    model, run, params = start_run("denoise", config, data, runs_root, run, watch)
+    args = dict(model=model, data=data, params=params, noise=noise, n_train=n_train, n_test=n_test, seed=seed)
+    run = None
+    if resume is not None:
+        run, args = resume_args(resume, runs, "denoise", args, {"noise": "uniform:100"})
+    model, given, noise = args["model"] or "knn-denoise", dict(args["params"] or {}), args["noise"]
+    params = dict(given)
+    seed = DEFAULT_SEED if args["seed"] is None else args["seed"]
+    parse_noise(noise)  # refuse a bad spec before loading any data
+    if isinstance(model, str):
+        check_task(model, "denoise")
+        if "noise" in registry.parameters(model) and "noise" not in params:
+            params["noise"] = noise
+    estimator = build(model, params, seed)
+    dataset = dataset_for(args["data"], data_dir=data_dir, seed=seed)
+    X_train, _ = first(dataset.X_train, dataset.y_train, args["n_train"], "n_train")
+    X_test, _ = first(dataset.X_test, dataset.y_test, args["n_test"], "n_test")
+    noisy_train, noisy_test = noisy_pair(noise, X_train, X_test, seed)
+    name = model_name(model)
+    config = {"model": name, "params": resolved_params(model, params, seed), "set": given, "noise": noise,
+              "dataset": dataset.name, "data_source": dataset.source, "n_train": args["n_train"],
+              "n_test": args["n_test"], "seed": seed, "save_model": save_model}
+    with Recorder(runs, "denoise", f"{name}-{noise}-{dataset.name}", config, resume=run) as recorder:
+        checkpoint = _watch_net(estimator, recorder.path, run is not None, net_watcher(progress, name))
+        progress(0, description=f"fitting {name} on {len(X_train):,} noisy images")
+        fit_seconds = fit_timed(estimator, noisy_train, X_train)
+        result = _score(estimator, config, len(X_train), X_test, noisy_test, fit_seconds, progress)
+        saver = None
+        if save_model and result.cleaned is not None:
+            meta = model_meta(name, "denoise", result.metrics["params"], dataset.name, len(X_train), seed,
+                              noise=noise, rmse=result.metrics["rmse"], psnr=result.metrics["psnr"])
+            saver = lambda stem: persist.save(estimator, stem, meta)  # noqa: E731
+        recorder.finish(result, saver)
+        _tidy_checkpoint(checkpoint, keep=result.metrics["status"] == "interrupted" and save_model)
+    return result
 
-    progress(f"fitting {config.model} on {len(X_train):,} noisy images")
-    fit_seconds = fit_model(model, noisy_train, X_train)
-    progress(f"cleaning {len(X_test):,} test images")
-    cleaned, predict_seconds = timed(lambda: as_pixels(model.predict(noisy_test)))
-    scores = denoise_scores(X_test, noisy_test, cleaned)
-    grid = denoise_grid(noisy_test, cleaned, X_test, run.file("denoise.png"),
-                        title=f"{config.model} on {config.noise} noise ({data.name})")
-    result = {
-        "run": str(run.path), "model": config.model, "dataset": data.name, "noise": config.noise,
-        "params": params, "n_train": int(len(X_train)), "n_test": int(len(X_test)), "seed": config.seed,
-        **scores,
-        "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
-        "ms_per_image": 1000.0 * predict_seconds / max(1, len(X_test)),
-        "interrupted": bool(getattr(model, "interrupted_", False)),
-        "plot": str(grid),
-    }
-    if config.save_model:
-        meta = {"model": config.model, "task": "denoise", "params": params, "dataset": data.name,
-                "noise": config.noise, "n_train": result["n_train"], "seed": config.seed,
-                "rmse": result["rmse"], "psnr": result["psnr"], "digitlab": __version__}
-        result["model_file"] = str(persist.save(model, run.file("model"), meta))
-    run.write_metrics(result)
-    return result, run
+
+def _score(estimator, config, n_fit, X_test, noisy_test, fit_seconds, progress) -> DenoiseResult:
+    """RMSE, PSNR and SSIM of the cleaned test images and of the noisy input; a warning when cleaning hurt."""
+    interrupted = bool(getattr(estimator, "interrupted_", False))
+    metrics = {"model": config["model"], "dataset": config["dataset"], "noise": config["noise"],
+               "params": _used_params(estimator, config["params"]), "n_train": int(n_fit),
+               "n_test": int(len(X_test)), "seed": config["seed"], "fit_seconds": fit_seconds,
+               "status": "interrupted" if interrupted else "complete", "interrupted": interrupted}
+    if getattr(estimator, "history_", None):
+        metrics["history"] = estimator.history_
+    if interrupted and getattr(estimator, "n_epochs_", 1) == 0:
+        return DenoiseResult(metrics, estimator, warnings=["training was interrupted before its first epoch "
+                                                           "ended; no model was kept"])
+    progress(0, description=f"cleaning {len(X_test):,} test images")
+    cleaned, predict_seconds = timed(lambda: as_pixels(estimator.predict(noisy_test)))
+    metrics |= {**denoise_scores(X_test, noisy_test, cleaned), "predict_seconds": predict_seconds,
+                "ms_per_image": 1000.0 * predict_seconds / max(1, len(X_test))}
+    result = DenoiseResult(metrics, estimator, clean=X_test, noisy=noisy_test, cleaned=cleaned)
+    if metrics["rmse"] > metrics["noisy_rmse"]:
+        result.warnings.append(f"cleaning made the images worse: RMSE {metrics['rmse']:.2f} against the noisy "
+                               f"input's {metrics['noisy_rmse']:.2f} (PSNR {metrics['psnr']:.2f} dB against "
+                               f"{metrics['noisy_psnr']:.2f} dB); train longer or choose another denoiser.")
+    return result

@@ -1,205 +1,141 @@
-"""Hyper-parameter search with cross-validation (seed 002's k-NN grid, seed 003's randomized linear SVM).
+"""Hyper-parameter search with cross-validation (the notebooks' k-NN grid and randomized linear SVM).
 
 Candidates and folds are the ones ``GridSearchCV`` / ``RandomizedSearchCV`` use for the same grid,
-distributions, ``cv`` and seed; the loop is run here so a progress display can count the
-fits as they finish. The best candidate is refit on the whole train split and scored on the test split.
+distributions, ``cv`` and seed; the fits run here, one joblib call each, so a progress report can count them
+and a Dask cluster can take them. The best candidate is refit on the whole train split and scored on the
+test split.
+
+    >>> import digitlab
+    >>> result = digitlab.search("knn", "mnist-mini", grid="n_neighbors=3,4,5 weights=uniform,distance")  # doctest: +SKIP
+    >>> result.metrics["best_params"], result.plot_results()                                               # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import math
-import re
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
-from sklearn.model_selection import ParameterGrid, ParameterSampler
+from joblib import delayed
 
-from ..errors import ModelError, UsageError
-from ..models import registry
-from ..runs import timed
-from .multiclass import Step, _fit, _no_step, _params, cv_splitter, fit_and_test
-
-DISTRIBUTIONS = ("loguniform", "uniform", "randint")
-
-
-def _items(text: str, option: str) -> list[tuple[str, str]]:
-    """'a=1,2 b=x' -> [('a', '1,2'), ('b', 'x')], refusing anything not KEY=VALUES."""
-    items = []
-    for chunk in text.split():
-        key, sep, values = chunk.partition("=")
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(__[A-Za-z0-9_]+)*", key):
-            raise UsageError(f"{option} {chunk!r} is not of the form NAME=VALUES.")
-        items.append((key, values))
-    if not items:
-        raise UsageError(f"{option} is empty; give at least one NAME=VALUES.")
-    return items
+from ..errors import ModelError
+from ..evaluate import metrics
+from ..models import persist, registry
+from .common import Progress, check_task, first, fit_timed, model_meta, no_progress, timed
+from .cv import check_cv, cv_splitter, fit_and_test, run_fits
+from .data import DataLike, dataset_for
+from .result import Recorder, TaskResult
+from .search_space import candidates, describe, space
 
 
-def _check_name(model: str, key: str, option: str) -> None:
-    accepted = registry.parameters(model)
-    if key not in accepted:
-        raise UsageError(f"{option} names {key!r}, which model {model!r} does not have; "
-                         f"it accepts: {', '.join(sorted(accepted)) or 'none'}.")
+@dataclass(repr=False, eq=False)
+class SearchResult(TaskResult):
+    """Every candidate's cross-validated accuracy, and the best one refit (``model``) with its test figures."""
+
+    y_test: np.ndarray = field(default=None)
+    test_predictions: np.ndarray = field(default=None)
+
+    kind = "search"
+    headline_keys = ("best_params", "best_cv_accuracy", "test_accuracy")
+
+    def plot_results(self, ax=None):
+        """Mean CV accuracy of each candidate with its spread over folds; the best one marked."""
+        from ..evaluate import plots
+
+        m = self.metrics
+        return plots.search_results(m["results"], test_accuracy=m["test_accuracy"], ax=ax,
+                                    title=f"{m['model']} {m['strategy']} search on {m['dataset']}: {m['cv']}-fold CV "
+                                          f"accuracy")
+
+    def plot_test_confusion_matrix(self, ax=None):
+        from ..evaluate import plots
+
+        labels = [int(v) for v in np.unique(self.y_test)]
+        matrix = metrics.confusion_matrix(self.y_test, self.test_predictions, labels)
+        return plots.confusion(matrix, labels, ax=ax, xlabel="Predicted digit", ylabel="Actual digit",
+                               title=f"{self.metrics['model']} (best candidate) on the test split: confusion matrix")
+
+    def run_plots(self):
+        return {"search_results.png": self.plot_results, "test_confusion_matrix.png": self.plot_test_confusion_matrix}
 
 
-def _list(key: str, values: str, option: str) -> list[Any]:
-    parts = [v.strip() for v in values.split(",")]
-    if not values.strip() or any(not p for p in parts):
-        raise UsageError(f"{option} gives {key!r} an empty value; list one or more values separated by commas.")
-    return [registry.parse_value(p) for p in parts]
-
-
-def parse_grid(text: str, model: str) -> dict[str, list[Any]]:
-    """'n_neighbors=3,4,5 weights=uniform,distance' -> {'n_neighbors': [3, 4, 5], 'weights': [...]}."""
-    grid = {}
-    for key, values in _items(text, "--grid"):
-        _check_name(model, key, "--grid")
-        if values.partition(":")[0] in DISTRIBUTIONS:
-            raise UsageError(f"--grid {key}={values!r} is a distribution, which only a randomized search can "
-                             f"draw from; add --random N.")
-        grid[key] = _list(key, values, "--grid")
-    return grid
-
-
-def parse_distributions(text: str, model: str) -> dict[str, Any]:
-    """'C=loguniform:1e-3,1e2 tol=uniform:1e-4,1e-2 max_iter=randint:500,2000 loss=hinge,squared_hinge'.
-
-    ``loguniform:a,b`` and ``uniform:a,b`` draw floats between a and b, ``randint:a,b`` whole numbers
-    from a to b inclusive, and a plain list draws one of its values.
-    """
-    from scipy import stats
-
-    dists = {}
-    for key, values in _items(text, "--grid"):
-        _check_name(model, key, "--grid")
-        kind, colon, bounds = values.partition(":")
-        if not colon:
-            dists[key] = _list(key, values, "--grid")
-            continue
-        if kind not in DISTRIBUTIONS:
-            raise UsageError(f"--grid {key}={values!r}: unknown distribution {kind!r}; "
-                             f"use {', '.join(d + ':LOW,HIGH' for d in DISTRIBUTIONS)} or a list of values.")
-        try:
-            low, high = (float(b) for b in bounds.split(","))
-        except ValueError:
-            raise UsageError(f"--grid {key}={values!r}: expected {kind}:LOW,HIGH with two numbers.") from None
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise UsageError(f"--grid {key}={values!r}: LOW must be a number below HIGH.")
-        if kind == "loguniform":
-            if low <= 0:
-                raise UsageError(f"--grid {key}={values!r}: loguniform bounds must be above 0.")
-            dists[key] = stats.loguniform(low, high)
-        elif kind == "uniform":
-            dists[key] = stats.uniform(low, high - low)
-        else:
-            if low != int(low) or high != int(high):
-                raise UsageError(f"--grid {key}={values!r}: randint bounds must be whole numbers.")
-            dists[key] = stats.randint(int(low), int(high) + 1)
-    return dists
-
-
-def candidates(grid: dict | None = None, distributions: dict | None = None, n_iter: int | None = None,
-               seed: int = 42) -> list[dict[str, Any]]:
-    """The parameter sets GridSearchCV (grid) or RandomizedSearchCV (distributions, n_iter, seed) would try."""
-    if (grid is None) == (distributions is None):
-        raise UsageError("Give either a grid (--grid) or distributions with a number of draws (--random N).")
-    if grid is not None:
-        return list(ParameterGrid(grid))
-    if n_iter is None or n_iter < 1:
-        raise UsageError(f"--random must be a number of candidates of at least 1, got {n_iter}.")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # fewer distinct list candidates than n_iter
-        return [_plain(p) for p in ParameterSampler(distributions, n_iter, random_state=seed)]
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in params.items()}
-
-
-def _fit_and_score(model_name, params, seed, X, y, train, held, i, k):
+def _fit_and_score(model: str, params, seed, X, y, train, held, i, k):
     # Built by the registry, since a factory's parameters need not be the estimator's (a Pipeline's C).
-    model = registry.make(model_name, params, seed=seed)
-    fit_seconds = _fit(model, X[train], y[train])
-    pred, score_seconds = timed(lambda: model.predict(X[held]))
+    estimator = registry.make(model, params, seed=seed)
+    fit_seconds = fit_timed(estimator, X[train], y[train])
+    pred, score_seconds = timed(lambda: estimator.predict(X[held]))
     return i, k, float(np.mean(pred == y[held])), fit_seconds, score_seconds
 
 
-def search(X_train, y_train, X_test, y_test, model: str, grid: dict | None = None, distributions: dict | None = None,
-           n_iter: int | None = None, cv: int = 5, n_jobs: int | None = 1, seed: int = 42,
-           params: dict[str, Any] | None = None, step: Step = _no_step) -> dict[str, Any]:
-    """Score every candidate on every fold, pick the best mean accuracy (first on ties, as scikit-learn),
-    refit it on the whole train split and score the test split. ``estimator`` in the result is that refit."""
-    splitter = cv_splitter(cv, y_train)
-    registry.make(model, params, seed=seed)  # refuse unknown fixed parameters before any fit
-    if grid is not None:
-        for key in grid:
-            _check_name(model, key, "--grid")
-    params_list = candidates(grid, distributions, n_iter, seed)
-    X_train, y_train = np.asarray(X_train), np.asarray(y_train)
-    folds = list(splitter.split(X_train, y_train))
-    n_fits = len(params_list) * len(folds)
-    step(0, total=n_fits + 1, description=f"{model}: {len(params_list)} candidates x {len(folds)} folds")
-    scores = np.zeros((len(params_list), len(folds)))
-    fit_times = np.zeros_like(scores)
-    score_times = np.zeros_like(scores)
-    fixed = dict(params or {})
-    jobs = (delayed(_fit_and_score)(model, fixed | p, seed, X_train, y_train, train, held, i, k)
-            for i, p in enumerate(params_list) for k, (train, held) in enumerate(folds))
-    try:
-        done = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
-        for n, (i, k, score, fit_s, score_s) in enumerate(done, 1):
-            scores[i, k], fit_times[i, k], score_times[i, k] = score, fit_s, score_s
-            step(1, description=f"{model}: fit {n}/{n_fits}")
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"Model {model!r} rejected a candidate's parameters: {exc}") from None
+def _ranked(params_list, scores, fit_times) -> tuple[int, list[dict]]:
+    """The best candidate (first on ties, as scikit-learn) and every candidate's row, best first; equal means
+    share the better rank, as scikit-learn's "min" ranking."""
     means, stds = scores.mean(axis=1), scores.std(axis=1)
     order = np.argsort(-means, kind="stable")
     ranks = np.empty(len(means), dtype=int)
-    for r, i in enumerate(order):  # equal means share the better rank, as scikit-learn's "min" ranking
+    for r, i in enumerate(order):
         ranks[i] = r + 1 if r == 0 or means[i] != means[order[r - 1]] else ranks[order[r - 1]]
-    best = int(order[0])
-    results = [{"rank": int(ranks[i]), "params": params_list[i], "mean_cv_accuracy": float(means[i]),
-                "std_cv_accuracy": float(stds[i]), "fold_accuracy": scores[i].tolist(),
-                "mean_fit_seconds": float(fit_times[i].mean())} for i in range(len(params_list))]
-    best_params = _params(model, params, seed) | params_list[best]
-    estimator = registry.make(model, fixed | params_list[best], seed=seed)
-    tested = fit_and_test(estimator, X_train, y_train, X_test, y_test, step=step, label=f"{model} best")
-    return {
-        "model": model,
-        "strategy": "grid" if grid is not None else "random",
-        "space": grid if grid is not None else {k: _describe(v) for k, v in distributions.items()},
-        "n_candidates": len(params_list),
-        "cv": int(cv),
-        "seed": seed,
-        "n_train": int(len(y_train)),
-        "n_test": int(len(y_test)),
-        "best_params": params_list[best],
-        "params": best_params,
-        "best_cv_accuracy": float(means[best]),
-        "cv_accuracy": float(means[best]),
-        "train_accuracy": tested["train_accuracy"],
-        "train_accuracy_on": tested["train_accuracy_on"],
-        "test_accuracy": tested["test_accuracy"],
-        "fit_seconds": tested["fit_seconds"],
-        "predict_seconds": tested["predict_seconds"],
-        "search_seconds": float(fit_times.sum() + score_times.sum()),
-        "test_predictions": tested["test_predictions"],
-        "results": sorted(results, key=lambda row: (row["rank"], params_list.index(row["params"]))),
-        "estimator": estimator,
-    }
+    rows = [{"rank": int(ranks[i]), "params": params_list[i], "mean_cv_accuracy": float(means[i]),
+             "std_cv_accuracy": float(stds[i]), "fold_accuracy": scores[i].tolist(),
+             "mean_fit_seconds": float(fit_times[i].mean())} for i in range(len(params_list))]
+    return int(order[0]), sorted(rows, key=lambda row: (row["rank"], params_list.index(row["params"])))
 
 
-def _describe(dist) -> Any:
-    """A distribution as text for config files: 'loguniform(0.001, 100.0)', or the list itself."""
-    if isinstance(dist, list):
-        return dist
-    name = dist.dist.name
-    a, b = dist.support()
-    if name == "uniform":
-        return f"uniform({a:g}, {b:g})"
-    if name == "randint":
-        return f"randint({int(a)}, {int(b)})"
-    return f"{name}({a:g}, {b:g})"
+def _cross_validate(model, fixed, params_list, X, y, folds, seed, n_jobs, progress):
+    """Score every candidate on every fold: (scores, fit seconds, score seconds), each (candidates, folds)."""
+    scores = np.zeros((len(params_list), len(folds)))
+    fit_times, score_times = np.zeros_like(scores), np.zeros_like(scores)
+    n_fits = len(params_list) * len(folds)
+    jobs = (delayed(_fit_and_score)(model, fixed | p, seed, X, y, train, held, i, k)
+            for i, p in enumerate(params_list) for k, (train, held) in enumerate(folds))
+    try:
+        for i, k, score, fit_s, score_s in run_fits(jobs, n_jobs, progress, lambda n: f"{model}: fit {n}/{n_fits}"):
+            scores[i, k], fit_times[i, k], score_times[i, k] = score, fit_s, score_s
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"Model {model!r} rejected a candidate's parameters: {exc}") from None
+    return scores, fit_times, score_times
+
+
+def search(model: str, data: DataLike = None, *, grid: str | dict | None = None, n_iter: int | None = None,
+           cv: int = 5, n_jobs: int | None = 1, params: dict[str, Any] | None = None, n_train: int | None = None,
+           seed: int = 42, runs: str | Path | None = None, data_dir=None,
+           progress: Progress = no_progress) -> SearchResult:
+    """Grid search over ``grid`` (``"n_neighbors=3,4,5"`` or ``{"n_neighbors": [3, 4, 5]}``), or with ``n_iter``
+    a randomized search drawing that many candidates from it (``"C=loguniform:1e-3,1e0"``); ``params`` are
+    fixed parameters; ``n_jobs`` fits run at once. ``result.model`` is the best candidate refit on the whole
+    train split; with ``runs`` it is also saved in the run folder."""
+    cv = check_cv(cv)
+    check_task(model, "classify")
+    grid_space, dists = space(grid, model, n_iter)
+    fixed = dict(params or {})
+    registry.make(model, fixed, seed=seed)  # refuse unknown fixed parameters before any fit
+    params_list = candidates(grid_space, dists, n_iter, seed)
+    dataset = dataset_for(data, data_dir=data_dir, seed=seed)
+    X, y = (np.asarray(a) for a in first(dataset.X_train, dataset.y_train, n_train, "n_train", minimum=2))
+    strategy = "grid" if grid_space is not None else "random"
+    described = grid_space if grid_space is not None else {k: describe(v) for k, v in dists.items()}
+    config = {"dataset": dataset.name, "data_source": dataset.source, "n_train": n_train, "seed": seed,
+              "model": model, "strategy": strategy, "space": described, "n_iter": n_iter, "cv": cv,
+              "n_jobs": n_jobs, "fixed_params": fixed}
+    with Recorder(runs, "search", f"{model}-{dataset.name}", config) as recorder:
+        folds = list(cv_splitter(cv, y).split(X, y))
+        progress(0, total=len(params_list) * len(folds) + 1,
+                 description=f"{model}: {len(params_list)} candidates x {len(folds)} folds")
+        scores, fit_times, score_times = _cross_validate(model, fixed, params_list, X, y, folds, seed, n_jobs,
+                                                         progress)
+        best, rows = _ranked(params_list, scores, fit_times)
+        estimator = registry.make(model, fixed | params_list[best], seed=seed)
+        tested = fit_and_test(estimator, X, y, dataset.X_test, dataset.y_test, progress=progress,
+                              label=f"{model} best")
+        figures = {"kind": "search", "dataset": dataset.name, "model": model, "strategy": strategy,
+                   "space": described, "n_candidates": len(params_list), "cv": cv, "seed": seed,
+                   "n_train": int(len(y)), "n_test": int(len(dataset.y_test)), "best_params": params_list[best],
+                   "params": registry.resolve(model, fixed | params_list[best], seed),
+                   "best_cv_accuracy": float(scores[best].mean()), "cv_accuracy": float(scores[best].mean()),
+                   **{k: v for k, v in tested.items() if k != "test_predictions"},
+                   "search_seconds": float(fit_times.sum() + score_times.sum()), "results": rows}
+        result = SearchResult(figures, estimator, y_test=dataset.y_test, test_predictions=tested["test_predictions"])
+        meta = model_meta(model, "classify", figures["params"], dataset.name, len(y), seed,
+                          test_accuracy=figures["test_accuracy"], train_accuracy=figures["train_accuracy"])
+        return recorder.finish(result, lambda stem: persist.save(estimator, stem, meta))

@@ -1,146 +1,187 @@
-"""Train a classifier on a dataset's train split, score it on the test split, and keep it as a run."""
+"""Train a classifier on a dataset's train split and score it on the test split.
+
+    >>> import digitlab
+    >>> result = digitlab.train("knn-fast", "mnist-mini")          # doctest: +SKIP
+    >>> result.metrics["test_accuracy"], result.model               # doctest: +SKIP
+    >>> result.plot_confusion_matrix()                              # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .._version import __version__
-from ..data.datasets import Dataset
-from ..errors import ModelError, UsageError
-from ..evaluate.metrics import accuracy
-from ..models import persist, registry
-from ..runs import Run, new_run, timed
+from ..errors import ParameterError
+from ..evaluate import metrics as m
+from ..models import persist
+from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_meta, model_name,
+                     net_watcher, no_progress, resolved_params, timed)
+from .data import DataLike, dataset_for
+from .result import Recorder, TaskResult
+from .resume import CHECKPOINT, DEFAULT_SEED, resume_args
 
-# Train accuracy is measured on at most this many training images: predicting all 300,000
-# augmented images with a k-NN would cost more than training.
-TRAIN_SCORE_LIMIT = 10_000
-
-
-@dataclass
-class TrainConfig:
-    model: str
-    params: dict[str, Any] = field(default_factory=dict)
-    dataset: str = "mnist"
-    augment: str | None = None  # None or "shift"
-    n_train: int | None = None  # first N training images (None = all)
-    n_test: int | None = None  # first N test images (None = all)
-    seed: int = 42
-    save_model: bool = True
+AUGMENTS = ("shift",)
 
 
-def subset(X: np.ndarray, y: np.ndarray, n: int | None, option: str,
-           minimum: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n`` rows (all when None), refusing fewer than ``minimum``."""
-    if n is None:
-        return X, y
-    if n < minimum:
-        raise UsageError(f"{option} must be at least {minimum}, got {n}.")
-    return X[:n], y[:n]
+@dataclass(repr=False, eq=False)
+class TrainResult(TaskResult):
+    """A trained classifier and its test figures; the test digits and predictions are kept for the plots."""
+
+    X_test: np.ndarray = field(default=None)
+    y_test: np.ndarray = field(default=None)
+    predictions: np.ndarray = field(default=None)
+    confidence: np.ndarray | None = None  # probability of each predicted label, when the model gives them
+
+    kind = "train"
+    headline_keys = ("test_accuracy", "train_accuracy")
+
+    def plot_confusion_matrix(self, ax=None):
+        """Test-split confusion matrix (rows actual, columns predicted)."""
+        from ..evaluate import plots
+
+        labels = self.metrics["labels"]
+        return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), labels, ax=ax,
+                               title=f"{self.metrics['model']} on {self.metrics['dataset']}: test confusion matrix",
+                               xlabel="Predicted digit", ylabel="Actual digit")
+
+    def plot_misclassified(self, n: int = 30, ax=None):
+        """The first ``n`` misclassified test digits with true and predicted labels (and confidence)."""
+        from ..evaluate import plots
+
+        return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
+                                           n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
+
+    def plot_history(self, ax=None):
+        """A net's loss and validation score per epoch."""
+        from ..evaluate import plots
+
+        return plots.training_history(self.metrics["history"], ax=ax, title=f"{self.metrics['model']}: training")
+
+    def run_plots(self):
+        made = {"confusion_matrix.png": self.plot_confusion_matrix, "misclassified.png": self.plot_misclassified}
+        if self.metrics.get("history"):
+            made["history.png"] = self.plot_history
+        return made if self.predictions is not None else {}
 
 
-def augment_train(X: np.ndarray, y: np.ndarray, augment: str | None):
-    if augment is None:
-        return X, y
+def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | None = None,
+          augment: str | None = None, n_train: int | None = None, n_test: int | None = None,
+          seed: int | None = None, runs: str | Path | None = None, save_model: bool = True,
+          resume: str | Path | None = None, data_dir=None, progress: Progress = no_progress) -> TrainResult:
+    """Fit a classifier on the train split and score it on the test split.
+
+    ``model`` is a registry name (``digitlab.list_models()``) or an unfitted scikit-learn classifier;
+    ``data`` a dataset name, a Dataset or ``(X_train, y_train, X_test, y_test)``; ``params`` the model's
+    parameters; ``augment="shift"`` adds the four one-pixel shifts of every training image; ``n_train`` /
+    ``n_test`` take the first N images; ``seed`` (default 42) seeds everything random. Nothing is written
+    unless ``runs`` names a folder: then the run folder gets config, metrics, plots and (``save_model``) the
+    model file. ``resume`` continues an interrupted net's run from its checkpoint.
+    """
+    args = dict(model=model, data=data, params=params, augment=augment, n_train=n_train, n_test=n_test, seed=seed)
+    run = None
+    if resume is not None:
+        run, args = resume_args(resume, runs, "train", args)
+    elif model is None:
+        raise ParameterError("model", "is missing: name a classifier (see `digitlab models`) or give resume=RUN.")
+    model, params, augment, seed = args["model"], args["params"], args["augment"], args["seed"]
+    seed = DEFAULT_SEED if seed is None else seed
+    if isinstance(model, str):
+        check_task(model, "classify")
+    if augment is not None and augment not in AUGMENTS:
+        raise ParameterError("augment", f"{augment!r} is not known; the choice is: {', '.join(AUGMENTS)}.")
+    estimator = build(model, params, seed)
+    dataset = dataset_for(args["data"], data_dir=data_dir, seed=seed)
+    X_train, y_train = first(dataset.X_train, dataset.y_train, args["n_train"], "n_train")
+    X_test, y_test = first(dataset.X_test, dataset.y_test, args["n_test"], "n_test")
+    X_fit, y_fit = _augmented(X_train, y_train, augment)
+    name = model_name(model)
+    config = {"model": name, "params": resolved_params(model, params, seed), "set": dict(params or {}),
+              "dataset": dataset.name, "data_source": dataset.source, "augment": augment,
+              "n_train": args["n_train"], "n_test": args["n_test"], "seed": seed, "save_model": save_model}
+    with Recorder(runs, "train", f"{name}-{dataset.name}", config, resume=run) as recorder:
+        checkpoint = _watch_net(estimator, recorder.path, run is not None, net_watcher(progress, name))
+        progress(0, description=f"fitting {name} on {len(X_fit):,} images")
+        fit_seconds = fit_timed(estimator, X_fit, y_fit)
+        result = _score(estimator, name, config, X_train, y_train, X_test, y_test, fit_seconds, len(X_fit), progress)
+        saver = None
+        if save_model and result.predictions is not None:
+            meta = model_meta(name, "classify", result.metrics["params"], dataset.name, len(X_fit), seed,
+                              augment=augment, test_accuracy=result.metrics["test_accuracy"],
+                              train_accuracy=result.metrics["train_accuracy"])
+            saver = lambda stem: persist.save(estimator, stem, meta)  # noqa: E731
+        recorder.finish(result, saver)
+        _tidy_checkpoint(checkpoint, keep=result.metrics["status"] == "interrupted" and save_model)
+    return result
+
+
+def _augmented(X, y, augment):
     if augment == "shift":
         from ..data.augment import shift_augment
 
         return shift_augment(X, y)
-    raise UsageError(f"--augment {augment!r} is not known; the choice is: shift.")
+    return X, y
 
 
-def fit_model(model, X, y):
-    """Fit, turning scikit-learn's parameter complaints into one-sentence errors."""
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    try:
-        return timed(lambda: model.fit(X, y))[1]
-    except InvalidParameterError as exc:
-        raise ModelError(f"Bad model parameter: {exc}") from None
-
-
-CHECKPOINT = "checkpoint.safetensors"  # a neural model's last epoch, in its run folder
-
-
-def start_run(kind: str, config, data: Dataset, runs_root=None, run: Run | None = None,
-              watch: Callable[[dict], None] | None = None):
-    """Build the model, create (or reuse, to resume) its run folder and record the configuration.
-
-    A neural model also gets a checkpoint in the run folder after every epoch and reports its epochs to
-    ``watch``; when ``run`` is given, training resumes from that run's checkpoint.
-    """
-    params = registry.resolve(config.model, config.params, config.seed)
-    model = registry.make(config.model, config.params, seed=config.seed)
-    resume = run is not None
-    if run is None:
-        label = f"{config.model}-{getattr(config, 'noise', '')}-{data.name}".replace("--", "-")
-        run = new_run(kind, label, runs_root)
-    if "checkpoint_path" in model.get_params(deep=False):
-        checkpoint = run.file(CHECKPOINT)
-        if resume and not checkpoint.is_file():
-            raise UsageError(f"Run {run.path} has no {CHECKPOINT} to resume from.")
-        model.set_params(checkpoint_path=str(checkpoint), progress=watch,
-                         resume_from=str(checkpoint) if resume else None)
-    elif resume:
-        raise UsageError(f"Run {run.path} trained {config.model!r}, which has no epochs to resume.")
-    run.write_config({"kind": kind, **asdict(config), "params": params, "set": config.params,
-                      "dataset": data.name, "data_source": data.source, "digitlab": __version__})
-    return model, run, params
+def _watch_net(estimator, folder: Path | None, resuming: bool, watch) -> Path | None:
+    """Give a neural model its progress report and, with a run folder, a checkpoint after every epoch."""
+    names = estimator.get_params(deep=False)
+    if "progress" in names:
+        estimator.set_params(progress=watch)
+    if "checkpoint_path" not in names or folder is None:
+        return None
+    checkpoint = folder / CHECKPOINT
+    estimator.set_params(checkpoint_path=str(checkpoint), resume_from=str(checkpoint) if resuming else None)
+    return checkpoint
 
 
-def config_of_run(run: Run, config_class):
-    """The configuration a run was started with, to resume it."""
-    recorded = run.read()
-    fields = {name: recorded[name] for name in config_class.__dataclass_fields__ if name in recorded}
-    fields["params"] = recorded.get("set", {})
-    return config_class(**fields)
+def _tidy_checkpoint(checkpoint: Path | None, keep: bool) -> None:
+    """A finished run needs no checkpoint (it only serves ``--resume``); an interrupted one keeps it."""
+    if checkpoint is not None and not keep:
+        checkpoint.unlink(missing_ok=True)
 
 
-def train(config: TrainConfig, data: Dataset, runs_root=None,
-          progress: Callable[[str], None] = lambda message: None, run: Run | None = None,
-          watch: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Run]:
-    """Fit ``config.model`` on the train split, score train and test accuracy, save a run folder.
-
-    ``run`` resumes that run's training from its checkpoint; ``watch`` receives a neural model's progress.
-    """
-    spec = registry.get(config.model)
-    if spec.task != "classify":
-        raise UsageError(f"{config.model!r} is a denoiser; use `digitlab denoise {config.model}`.")
-    X_train, y_train = subset(data.X_train, data.y_train, config.n_train, "--n-train")
-    X_test, y_test = subset(data.X_test, data.y_test, config.n_test, "--n-test")
-    X_fit, y_fit = augment_train(X_train, y_train, config.augment)
-    model, run, params = start_run("train", config, data, runs_root, run, watch)
-
-    progress(f"fitting {config.model} on {len(X_fit):,} images")
-    fit_seconds = fit_model(model, X_fit, y_fit)
-    progress(f"predicting {len(X_test):,} test images")
-    test_pred, predict_seconds = timed(lambda: model.predict(X_test))
+def _score(estimator, name, config, X_train, y_train, X_test, y_test, fit_seconds, n_fit, progress) -> TrainResult:
+    """Test and train accuracy, per-class figures and the confusion matrix of a fitted classifier."""
+    interrupted = bool(getattr(estimator, "interrupted_", False))
+    validated = getattr(estimator, "n_epochs_", 1) > 0
+    metrics = {"model": name, "dataset": config["dataset"], "params": _used_params(estimator, config["params"]),
+               "augment": config["augment"], "n_train": int(n_fit), "n_test": int(len(X_test)), "seed": config["seed"],
+               "status": "interrupted" if interrupted else "complete", "interrupted": interrupted,
+               "fit_seconds": fit_seconds}
+    if getattr(estimator, "history_", None):
+        metrics["history"] = estimator.history_
+    if interrupted and not validated:  # stopped before one epoch ended: there is no model worth scoring
+        metrics |= {"train_accuracy": None, "test_accuracy": None, "predict_seconds": None}
+        return TrainResult(metrics, estimator, warnings=["training was interrupted before its first epoch "
+                                                         "ended; no model was kept"])
+    progress(0, description=f"predicting {len(X_test):,} test images")
+    predictions, predict_seconds = timed(lambda: estimator.predict(X_test))
+    confidence = _confidence(estimator, X_test, predictions)
     n_score = min(len(X_train), TRAIN_SCORE_LIMIT)
-    train_pred = model.predict(X_train[:n_score])
+    labels = [int(v) for v in np.unique(np.concatenate([y_train, y_test]))]
+    metrics |= {"train_accuracy": m.accuracy(y_train[:n_score], estimator.predict(X_train[:n_score])),
+                "train_accuracy_on": int(n_score), "test_accuracy": m.accuracy(y_test, predictions),
+                "predict_seconds": predict_seconds, **m.classification_report(y_test, predictions, labels)}
+    return TrainResult(metrics, estimator, X_test=X_test, y_test=y_test, predictions=predictions,
+                       confidence=confidence)
 
-    result = {
-        "run": str(run.path),
-        "model": config.model,
-        "dataset": data.name,
-        "params": params,
-        "augment": config.augment,
-        "n_train": int(len(X_fit)),
-        "n_test": int(len(X_test)),
-        "seed": config.seed,
-        "train_accuracy": accuracy(y_train[:n_score], train_pred),
-        "train_accuracy_on": int(n_score),
-        "test_accuracy": accuracy(y_test, test_pred),
-        "fit_seconds": fit_seconds,
-        "predict_seconds": predict_seconds,
-        "interrupted": bool(getattr(model, "interrupted_", False)),
-    }
-    if config.save_model:
-        meta = {"model": config.model, "task": "classify", "params": params, "dataset": data.name,
-                "augment": config.augment, "n_train": result["n_train"], "seed": config.seed,
-                "test_accuracy": result["test_accuracy"], "train_accuracy": result["train_accuracy"],
-                "digitlab": __version__}
-        result["model_file"] = str(persist.save(model, run.file("model"), meta))
-    run.write_metrics(result)
-    return result, run
+
+def _used_params(estimator, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the fit really used: a net's preset values filled in, where the net tells them."""
+    used = getattr(estimator, "resolved_params_", None)
+    return {**params, **used} if isinstance(used, dict) else params
+
+
+def _confidence(estimator, X, predictions) -> np.ndarray | None:
+    """The probability the model gives its predicted label, when it gives probabilities."""
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    try:
+        proba = estimator.predict_proba(X)
+    except (AttributeError, NotImplementedError):
+        return None
+    columns = np.searchsorted(estimator.classes_, predictions)
+    return proba[np.arange(len(X)), columns]

@@ -1,0 +1,78 @@
+"""Score a saved (or fitted) model on a dataset's test split: per-class figures and the most confused digits
+for a classifier; RMSE, PSNR and SSIM against the noisy input's for a denoiser.
+
+    >>> import digitlab
+    >>> report = digitlab.evaluate("runs/…/model.skops", "mnist")   # doctest: +SKIP
+    >>> report.metrics["most_confused"], report.plot_confusion_matrix()   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..evaluate import metrics as m
+from ..models import persist
+from .common import first, timed
+from .data import DataLike, dataset_for
+from .denoise import DenoiseResult, as_pixels, noisy_pair
+from .result import TaskResult
+from .train import _confidence
+
+
+@dataclass(repr=False, eq=False)
+class EvaluateResult(TaskResult):
+    """A classifier's test figures; the test digits and predictions are kept for the plots."""
+
+    X_test: np.ndarray = field(default=None)
+    y_test: np.ndarray = field(default=None)
+    predictions: np.ndarray = field(default=None)
+    confidence: np.ndarray | None = None
+
+    kind = "evaluate"
+    headline_keys = ("test_accuracy", "f1_macro")
+
+    def plot_confusion_matrix(self, ax=None):
+        from ..evaluate import plots
+
+        return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), self.metrics["labels"], ax=ax,
+                               title=f"{self.metrics['model']} on {self.metrics['dataset']}: test confusion matrix",
+                               xlabel="Predicted digit", ylabel="Actual digit")
+
+    def plot_misclassified(self, n: int = 30, ax=None):
+        from ..evaluate import plots
+
+        return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
+                                           n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
+
+
+def evaluate(model: Any, data: DataLike = None, *, n_test: int | None = None, noise: str | None = None,
+             seed: int = 42, data_dir=None) -> EvaluateResult | DenoiseResult:
+    """Score ``model`` — a model file written by digitlab, or a fitted estimator — on the test split of
+    ``data`` (by default the dataset a model file was trained on). A denoiser cleans the test images with
+    the noise it was trained on (or ``noise``) and returns a DenoiseResult."""
+    if isinstance(model, (str, os.PathLike)):
+        saved = persist.load(model)
+        estimator, meta, source = saved.estimator, saved.meta, str(model)
+    else:
+        estimator, meta, source = model, {}, None
+    dataset = dataset_for(data if data is not None else meta.get("dataset"), data_dir=data_dir, seed=seed)
+    X_test, y_test = first(dataset.X_test, dataset.y_test, n_test, "n_test")
+    base = {"model_file": source, "model": meta.get("model", type(estimator).__name__), "dataset": dataset.name,
+            "n_test": int(len(X_test))}
+    if meta.get("task") == "denoise" or noise is not None:
+        spec = noise or meta["noise"]
+        _, noisy = noisy_pair(spec, X_test[:0], X_test, seed)
+        cleaned, seconds = timed(lambda: as_pixels(estimator.predict(noisy)))
+        figures = {**base, "noise": spec, **m.denoise_scores(X_test, noisy, cleaned), "predict_seconds": seconds}
+        return DenoiseResult(figures, estimator, clean=X_test, noisy=noisy, cleaned=cleaned)
+    predictions, seconds = timed(lambda: estimator.predict(X_test))
+    labels = [int(v) for v in np.unique(np.concatenate([y_test, np.asarray(predictions, dtype=y_test.dtype)]))]
+    figures = {**base, "test_accuracy": m.accuracy(y_test, predictions), "predict_seconds": seconds,
+               **m.classification_report(y_test, predictions, labels)}
+    return EvaluateResult(figures, estimator, X_test=X_test, y_test=y_test, predictions=predictions,
+                          confidence=_confidence(estimator, X_test, predictions))
