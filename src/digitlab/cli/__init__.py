@@ -36,26 +36,28 @@ def _error(message: str, code: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (also used by tests)."""
-    import click
+    import typer
 
     warnings.showwarning = _one_line_warning
     try:
         status = app(args=argv, prog_name="digitlab", standalone_mode=False)
-    except click.exceptions.Abort:  # Ctrl-C, wherever it lands (click turns KeyboardInterrupt into Abort)
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C, wherever it lands (Typer turns it into Abort)
         err_console.print("[yellow]interrupted[/]")
         return INTERRUPTED
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]")
-        return INTERRUPTED
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:  # usage errors Typer reports itself
-        exc.show()
+    except typer.TyperException as exc:  # usage errors Typer reports itself (unknown option, missing value)
+        if hasattr(exc, "show"):
+            exc.show()
+        else:
+            err_console.print(f"error: {exc}", highlight=False)
         return exc.exit_code
     except ParameterError as exc:
         return _error(f"{flag(exc.parameter)} {exc.problem}", exc.exit_code)
     except DigitlabError as exc:
         return _error(str(exc), exc.exit_code)
+    if status == INTERRUPTED:  # Typer turns a KeyboardInterrupt into this status without a word
+        err_console.print("[yellow]interrupted[/]")
     return status if isinstance(status, int) else 0
 
 

@@ -4,10 +4,14 @@ progress display, and the translation of a task's parameter names into this comm
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import math
 import sys
+import typing
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -25,7 +29,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no "<bool>" after on/off flags, and Rich stays unloaded for --help
 )
+
+
+def _usage_name(argument) -> str:
+    """An argument in the usage line as the convention has it: MODEL_FILE, or [MODEL] when optional
+    (Typer writes {model_file}, which reads like a template)."""
+    name = argument.display_name_raw.upper()
+    name = name if argument.required else f"[{name}]"
+    return name + ("..." if argument.nargs != 1 else "")
+
+
+if hasattr(typer.core.TyperArgument, "_usage_display_name"):
+    typer.core.TyperArgument._usage_display_name = _usage_name
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from .._version import __version__
+
+        print(f"digitlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print digitlab's version and exit.")) -> None:
+    """Handwritten-digit recognition and denoising on MNIST-style data."""
 
 # Piped output gets room for the leaderboard instead of Rich's 80-column default.
 out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -44,6 +75,50 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout in
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress display.")
 NTrainOpt = typer.Option(None, "--n-train", help="Use the first N training images.")
 NJobsOpt = typer.Option(1, "--n-jobs", help="Fits run at once (-1: all cores).")
+
+# The shared options by parameter name: (annotation, declaration). ``with_options`` adds them to a command.
+SHARED = {
+    "sets": (Optional[list[str]], SetOpt), "n_train": (Optional[int], NTrainOpt), "n_jobs": (int, NJobsOpt),
+    "dataset": (Optional[str], DatasetOpt), "data_dir": (Optional[Path], DataDirOpt), "seed": (int, SeedOpt),
+    "runs": (Optional[Path], RunsOpt), "as_json": (bool, JsonOpt), "quiet": (bool, QuietOpt),
+}
+
+
+@dataclass
+class Options:
+    """The shared options a command was given (those it declared with ``with_options``; the rest None)."""
+
+    sets: Optional[list[str]] = None
+    n_train: Optional[int] = None
+    n_jobs: int = 1
+    dataset: Optional[str] = None
+    data_dir: Optional[Path] = None
+    seed: int = 42
+    runs: Optional[Path] = None
+    as_json: bool = False
+    quiet: bool = False
+
+
+def with_options(*names: str):
+    """Give a command the shared options ``names`` (keys of SHARED), after its own, in this order; the
+    command receives them as one ``Options`` argument named ``o`` instead of one parameter each."""
+    def decorate(command):
+        own = [p for name, p in inspect.signature(command).parameters.items() if name != "o"]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=SHARED[name][1],
+                                   annotation=SHARED[name][0]) for name in names]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            return command(**{p.name: kwargs[p.name] for p in own}, o=Options(**{n: kwargs[n] for n in names}))
+
+        wrapper.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+                                                  + added)
+        hints = typing.get_type_hints(command)
+        wrapper.__annotations__ = {p.name: hints[p.name] for p in own} | {n: SHARED[n][0] for n in names}
+        del wrapper.__wrapped__  # Typer must read the signature above, not the command's own
+        return wrapper
+    return decorate
+
 
 # A task's parameter -> the flag that sets it, where the two names differ by more than - for _.
 FLAGS = {"n_iter": "--random", "params": "--set"}

@@ -11,8 +11,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import (DataDirOpt, DatasetOpt, JsonOpt, NTrainOpt, Output, QuietOpt, RunsOpt, SetOpt, app,
-                     load_data, parse_sets)
+from .common import DataDirOpt, JsonOpt, Options, Output, RunsOpt, app, load_data, parse_sets, with_options
 
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C
 
@@ -73,14 +72,14 @@ def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
         raise typer.Exit(INTERRUPTED)
 
 
+FIT = ("sets", "n_train", "dataset", "data_dir", "runs", "as_json", "quiet")  # shared options of train/denoise
+
+
 @app.command()
+@with_options(*FIT)
 def train(
-    model: Optional[str] = typer.Argument(None, help="Model name (see `digitlab models`)."),
-    dataset: Optional[str] = DatasetOpt,
-    data_dir: Optional[Path] = DataDirOpt,
-    sets: Optional[list[str]] = SetOpt,
+    model: Optional[str] = typer.Argument(None, help="Model name (see `digitlab models`).", metavar="MODEL"),
     augment: Optional[str] = typer.Option(None, "--augment", help="Training-set augmentation: shift."),
-    n_train: Optional[int] = NTrainOpt,
     n_test: Optional[int] = NTestOpt,
     epochs: Optional[int] = EpochsOpt,
     batch_size: Optional[int] = BatchOpt,
@@ -89,60 +88,53 @@ def train(
                                          "~15 min) or fast (99% in ~20 s)."),
     resume: Optional[str] = ResumeOpt,
     seed: Optional[int] = RunSeedOpt,
-    runs: Optional[Path] = RunsOpt,
     no_save: bool = NoSaveOpt,
-    as_json: bool = JsonOpt,
-    quiet: bool = QuietOpt,
+    o: Options = None,
 ) -> None:
     """Train a classifier, score it on the test split and save a run folder."""
     from ..runs import runs_root
     from ..tasks.train import train as run_train
 
-    out = Output(as_json, quiet)
+    out = Output(o.as_json, o.quiet)
     if model is None and resume is None:
         raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
-    data = load_data(dataset, data_dir, out, seed if seed is not None else 42) if not resume else dataset
+    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42) if not resume else o.dataset
     with out.progress(f"{model or 'resuming'}") as step:
-        result = run_train(model, data, params=_model_params(sets, epochs, batch_size, lr, preset), augment=augment,
-                           n_train=n_train, n_test=n_test, seed=seed, runs=runs_root(runs), save_model=not no_save,
-                           resume=resume, data_dir=data_dir, progress=step)
+        result = run_train(model, data, params=_model_params(o.sets, epochs, batch_size, lr, preset),
+                           augment=augment, n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
+                           save_model=not no_save, resume=resume, data_dir=o.data_dir, progress=step)
     _finish_fit(out, result, f"{result.metrics['model']} on {result.metrics['dataset']}",
                 ["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy", "fit_seconds",
                  "predict_seconds", "run"])
 
 
 @app.command()
+@with_options(*FIT)
 def denoise(
     model: Optional[str] = typer.Argument(None, help="Denoiser name (see `digitlab models --task denoise`); "
-                                          "default knn-denoise."),
+                                          "default knn-denoise.", metavar="MODEL"),
     noise: str = typer.Option("uniform:100", "--noise", help="uniform:HIGH, gaussian:SIGMA or saltpepper:P."),
-    dataset: Optional[str] = DatasetOpt,
-    data_dir: Optional[Path] = DataDirOpt,
-    sets: Optional[list[str]] = SetOpt,
-    n_train: Optional[int] = NTrainOpt,
     n_test: Optional[int] = typer.Option(None, "--n-test", help="Clean the first N test images."),
     epochs: Optional[int] = EpochsOpt,
     batch_size: Optional[int] = BatchOpt,
     lr: Optional[float] = LrOpt,
     resume: Optional[str] = ResumeOpt,
     seed: Optional[int] = RunSeedOpt,
-    runs: Optional[Path] = RunsOpt,
     no_save: bool = NoSaveOpt,
-    as_json: bool = JsonOpt,
-    quiet: bool = QuietOpt,
+    o: Options = None,
 ) -> None:
     """Train a denoiser on noisy train images against clean ones; report RMSE, PSNR, SSIM and a PNG grid."""
     from ..data.noise import parse_noise
     from ..runs import runs_root
     from ..tasks.denoise import denoise as run_denoise
 
-    out = Output(as_json, quiet)
+    out = Output(o.as_json, o.quiet)
     parse_noise(noise)  # refuse a bad spec before loading any data
-    data = load_data(dataset, data_dir, out, seed if seed is not None else 42) if not resume else dataset
+    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42) if not resume else o.dataset
     with out.progress(f"{model or 'denoiser'} on {noise}") as step:
-        result = run_denoise(model, data, noise=noise, params=_model_params(sets, epochs, batch_size, lr),
-                             n_train=n_train, n_test=n_test, seed=seed, runs=runs_root(runs), save_model=not no_save,
-                             resume=resume, data_dir=data_dir, progress=step)
+        result = run_denoise(model, data, noise=noise, params=_model_params(o.sets, epochs, batch_size, lr),
+                             n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
+                             save_model=not no_save, resume=resume, data_dir=o.data_dir, progress=step)
     m = result.metrics
     m["plot"] = str(Path(m["run"]) / "denoise.png") if "denoise.png" in m.get("plots", []) else None
     _finish_fit(out, result, f"{m['model']} denoising {m['noise']} on {m['dataset']}",
@@ -151,25 +143,24 @@ def denoise(
 
 
 @app.command()
+@with_options("dataset", "data_dir", "as_json", "quiet")
 def evaluate(
-    model_file: Path = typer.Argument(..., help="A model file written by digitlab (.skops or .safetensors)."),
-    dataset: Optional[str] = DatasetOpt,
-    data_dir: Optional[Path] = DataDirOpt,
+    model_file: Path = typer.Argument(..., help="A model file written by digitlab (.skops or .safetensors).",
+                                      metavar="MODEL_FILE"),
     n_test: Optional[int] = NTestOpt,
     seed: int = typer.Option(42, "--seed", help="Seed of the test noise, for a denoiser."),
-    as_json: bool = JsonOpt,
-    quiet: bool = QuietOpt,
+    o: Options = None,
 ) -> None:
     """Score a saved model on a dataset's test split (the dataset it was trained on by default): accuracy,
     per-class precision, recall and F1, the confusion matrix and the most confused digits."""
     from ..tasks.evaluate import evaluate as run_evaluate
 
-    out = Output(as_json, quiet)
-    data = load_data(dataset, data_dir, out, seed) if dataset else None
-    report = run_evaluate(model_file, data, n_test=n_test, seed=seed, data_dir=data_dir)
+    out = Output(o.as_json, o.quiet)
+    data = load_data(o.dataset, o.data_dir, out, seed) if o.dataset else None
+    report = run_evaluate(model_file, data, n_test=n_test, seed=seed, data_dir=o.data_dir)
     m = report.metrics
     out.notes(report)
-    if as_json:
+    if o.as_json:
         out.result(m)
         return
     if "per_class" in m:
@@ -180,15 +171,15 @@ def evaluate(
 
 
 @app.command()
+@with_options("as_json", "quiet")
 def predict(
-    model_file: Path = typer.Argument(..., help="A classifier file written by digitlab."),
+    model_file: Path = typer.Argument(..., help="A classifier file written by digitlab.", metavar="MODEL_FILE"),
     input: Path = typer.Option(..., "--input", "-i", help="Kaggle test.csv, an image, or a folder of images."),
     output: Path = typer.Option(..., "--output", "-o", help="CSV to write (ImageId,Label for a Kaggle CSV); "
                                 "- for standard output."),
     save_preprocessed: Optional[Path] = typer.Option(None, "--save-preprocessed", file_okay=False,
                                                      help="Folder for the 28x28 images the model saw (PNG)."),
-    as_json: bool = JsonOpt,
-    quiet: bool = QuietOpt,
+    o: Options = None,
 ) -> None:
     """Predict labels for a Kaggle test.csv (writes submission.csv) or for PNG/JPEG images, with the
     probability of each label and the runner-up."""
@@ -196,7 +187,7 @@ def predict(
 
     from ..tasks.predict import predict as run_predict
 
-    out = Output(as_json, quiet)
+    out = Output(o.as_json, o.quiet)
     to_stdout = str(output) == "-"
     result = run_predict(model_file, input, output=None if to_stdout else output,
                          save_preprocessed=save_preprocessed)
@@ -210,7 +201,7 @@ def predict(
 
 
 @app.command()
-def info(model_file: Path = typer.Argument(..., help="A model file written by digitlab."),
+def info(model_file: Path = typer.Argument(..., help="A model file written by digitlab.", metavar="MODEL_FILE"),
          as_json: bool = JsonOpt) -> None:
     """Describe a saved model: what it is, its parameters, training data and test figures."""
     from ..tasks.info import info as model_info
@@ -246,31 +237,25 @@ def leaderboard(
 
 def show_leaderboard(out: Output, rows: list[dict], title: str) -> None:
     """The leaderboard as a table, with only the columns some run has a value for (status: when not all
-    complete)."""
+    complete); the run folder's name is in ``--json``, the date tells runs apart here."""
     from ..leaderboard import COLUMNS
 
     shown = {key: header for key, header in COLUMNS.items()
-             if any(row.get(key) not in (None, {}) for row in rows)
+             if key != "run" and any(row.get(key) not in (None, {}) for row in rows)
              and (key != "status" or any(row["status"] != "complete" for row in rows))}
     out.table(rows, list(shown), title=title, headers=shown)
 
 
 @app.command()
-def demo(
-    dataset: Optional[str] = DatasetOpt,
-    data_dir: Optional[Path] = DataDirOpt,
-    runs: Optional[Path] = RunsOpt,
-    seed: int = typer.Option(42, "--seed", help="Seed for everything random."),
-    as_json: bool = JsonOpt,
-    quiet: bool = QuietOpt,
-) -> None:
+@with_options("dataset", "data_dir", "seed", "runs", "as_json", "quiet")
+def demo(o: Options = None) -> None:
     """The main job: a lineup of models on the best data found, a leaderboard and its charts."""
     from ..demo import LINEUP, run_demo
     from ..runs import runs_root
 
-    out = Output(as_json, quiet)
-    data = load_data(dataset, data_dir, out, seed)
-    root = runs_root(runs)
+    out = Output(o.as_json, o.quiet)
+    data = load_data(o.dataset, o.data_dir, out, o.seed)
+    root = runs_root(o.runs)
     out.info(f"[bold]digitlab demo[/] on {data.name} ({len(data.X_train):,} train / {len(data.X_test):,} test "
              f"images, from {data.source}); runs in {root}")
     with out.progress("demo", total=len(LINEUP)) as step:
@@ -280,8 +265,8 @@ def demo(
             out.info(f"  {model:<14} {figure}   fit {m['fit_seconds']:.1f} s, predict {m['predict_seconds']:.1f} s")
             step(1)
 
-        rows, summary = run_demo(data, root, seed, report)
-    if as_json:
+        rows, summary = run_demo(data, root, o.seed, report)
+    if o.as_json:
         out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.glob("*.png"))]})
         return
     show_leaderboard(out, rows, f"Leaderboard ({root})")
