@@ -39,7 +39,7 @@ LINEUP: tuple[Step, ...] = (
 
 def run_demo(data: Dataset, runs_root, seed: int = 42,
              report: Callable[[str, Any], None] = lambda step, result: None,
-             lineup: tuple[Step, ...] = LINEUP) -> tuple[list[dict[str, Any]], Path]:
+             lineup: tuple[Step, ...] | None = None) -> tuple[list[dict[str, Any]], Path]:
     """Run every step of the lineup into ``runs_root``, then draw the leaderboard chart and the test digits as
     the best classifier read them; returns the leaderboard rows and the folder holding the two PNGs."""
     from .evaluate import plots
@@ -47,7 +47,7 @@ def run_demo(data: Dataset, runs_root, seed: int = 42,
     from .tasks.train import train
 
     best = None
-    for step in lineup:
+    for step in LINEUP if lineup is None else lineup:
         if step.task == "train":
             result = train(step.model, data, params=dict(step.params), n_train=step.n_train, n_test=step.n_test,
                            seed=seed, runs=runs_root)

@@ -66,6 +66,8 @@ def _row(data: dict[str, Any], name: str) -> dict[str, Any]:
             raise DigitlabError(f"{key} is {str(value)[:40]!r} in metrics.json, not a number.")
     row |= {"set": _given_params(data), "run": name, "status": data.get("status", "complete"),
             "started": data.get("started") or _date_of(name)}
+    if isinstance(row["dataset"], str) and row["dataset"].startswith("csv:"):  # the file's name is enough here
+        row["dataset"] = "csv:" + Path(row["dataset"][4:]).name
     return row
 
 

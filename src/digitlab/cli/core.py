@@ -250,7 +250,7 @@ def show_leaderboard(out: Output, rows: list[dict], title: str) -> None:
 @with_options("dataset", "data_dir", "seed", "runs", "as_json", "quiet")
 def demo(o: Options = None) -> None:
     """The main job: a lineup of models on the best data found, a leaderboard and its charts."""
-    from ..demo import LINEUP, run_demo
+    from .. import demo as lineup
     from ..runs import runs_root
 
     out = Output(o.as_json, o.quiet)
@@ -258,14 +258,14 @@ def demo(o: Options = None) -> None:
     root = runs_root(o.runs)
     out.info(f"[bold]digitlab demo[/] on {data.name} ({len(data.X_train):,} train / {len(data.X_test):,} test "
              f"images, from {data.source}); runs in {root}")
-    with out.progress("demo", total=len(LINEUP)) as step:
+    with out.progress("demo", total=len(lineup.LINEUP)) as step:
         def report(model: str, result) -> None:
             m = result.metrics
             figure = f"test accuracy {m['test_accuracy']:.4f}" if "test_accuracy" in m else f"PSNR {m['psnr']:.2f} dB"
             out.info(f"  {model:<14} {figure}   fit {m['fit_seconds']:.1f} s, predict {m['predict_seconds']:.1f} s")
             step(1)
 
-        rows, summary = run_demo(data, root, o.seed, report)
+        rows, summary = lineup.run_demo(data, root, o.seed, report)
     if o.as_json:
         out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.glob("*.png"))]})
         return

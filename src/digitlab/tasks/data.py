@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..data.datasets import Dataset, load_dataset
+from ..data.datasets import CSV_PREFIX, Dataset, load_dataset
 from ..errors import DataError, UsageError
 
 DataLike = Any  # str (a dataset name) | Dataset | (X_train, y_train, X_test, y_test) | None
@@ -30,7 +31,7 @@ def dataset_for(data: DataLike = None, *, data_dir: str | os.PathLike | None = N
     if isinstance(data, Dataset):
         return data
     if isinstance(data, str):
-        return load_dataset(data, data_dir, download=download, seed=seed, progress=progress)
+        return load_dataset(absolute_csv(data), data_dir, download=download, seed=seed, progress=progress)
     if isinstance(data, (tuple, list)):
         return from_arrays(*data)
     if data is not None:
@@ -43,6 +44,13 @@ def dataset_for(data: DataLike = None, *, data_dir: str | os.PathLike | None = N
     except DataError as exc:
         warnings.warn(f"{exc} Using the shipped subset mnist-mini instead.", FallbackWarning, stacklevel=2)
         return load_dataset("mnist-mini", seed=seed)
+
+
+def absolute_csv(name: str) -> str:
+    """``csv:PATH`` with PATH made absolute, so a run can be evaluated or resumed from another folder."""
+    if not name.startswith(CSV_PREFIX) or not name[len(CSV_PREFIX):]:
+        return name
+    return CSV_PREFIX + str(Path(name[len(CSV_PREFIX):]).expanduser().resolve())
 
 
 def from_arrays(*arrays: Sequence, name: str = "arrays") -> Dataset:
