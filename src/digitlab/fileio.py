@@ -110,7 +110,7 @@ def _target(path: Path) -> tuple[Path, os.stat_result | None]:
     except (FileNotFoundError, NotADirectoryError):  # the folder is made, or refused, with the temporary
         return target, None
     except OSError as exc:
-        raise OutputError(f"Cannot write {path} ({_reason(exc)}).") from None
+        raise OutputError(f"{_reason(exc)} while writing {path}.") from None
     mode = status.st_mode
     if stat.S_ISDIR(mode):
         raise OutputError(f"{path} is a folder; give a file name.")
@@ -134,7 +134,7 @@ def _temporary(target: Path, shown: Path) -> Path:
             return tmp
         raise FileExistsError(f"{_TEMP_TRIES} temporary names taken")
     except OSError as exc:
-        raise OutputError(f"Cannot write to folder {shown.parent} ({_reason(exc)}).") from None
+        raise OutputError(f"{_reason(exc)} while writing {shown}.") from None
 
 
 def _copy_owner_and_mode(tmp: Path, status: os.stat_result) -> None:
