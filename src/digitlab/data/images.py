@@ -47,7 +47,7 @@ MAX_DIGITS = 6  # more digit-sized marks than this are noise, not a number writt
 NOISY_INK = 0.5  # more than this fraction of the image as ink (or more ignored ink than digit): "mostly noise"
 # Pillow's ways of failing on a damaged file
 _PILLOW_ERRORS = (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError,
-                  EOFError, struct.error, IndexError, KeyError, ZeroDivisionError)
+                  EOFError, struct.error, IndexError, KeyError, TypeError, ZeroDivisionError)
 _EIGHT = np.ones((3, 3), bool)  # 8-connectivity: diagonal neighbours belong to the same mark
 
 
@@ -152,7 +152,9 @@ def _read_file(path: Path) -> tuple[np.ndarray, tuple[str, ...], int | None]:
     """Open a file, refuse it from its header if too large, and decode it to grey; failures name the file."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below, ourselves
+            # the size is checked in _decode, ourselves; a damaged file's "Corrupt EXIF data" is no news
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)
             with Image.open(path) as img:
                 return _decode(img, str(path))
     except FileNotFoundError:
