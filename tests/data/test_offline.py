@@ -47,12 +47,12 @@ def test_failure_is_remembered_and_not_retried(fake, isolated_data, dead_mirror)
     assert time.perf_counter() - start < 1
     assert len(dead_mirror.requests) == asked  # no mirror was asked again
     message = str(err.value)
-    assert message.startswith("Dataset fake was not downloaded: the last attempt, 0 min ago, failed (Could not download ")
+    assert message.startswith("Dataset fake was not downloaded: the last attempt, less than a minute ago, failed (Could not download ")
     assert f"retried only after 10 min or once {marker} is deleted; " in message
     assert message.endswith(_advice(isolated_data))
 
     [loc] = locate("fake")
-    assert "the last attempt, 0 min ago, failed" in loc.detail and loc.download_to
+    assert "the last attempt, less than a minute ago, failed" in loc.detail and loc.download_to
 
     with pytest.raises(DownloadError):
         load_dataset("fake", download="force")
@@ -115,3 +115,12 @@ def test_every_downloadable_file_has_a_published_size():
         if spec.mirrors:
             assert all(file.size and file.size > 1000 for file in spec.files.values()), spec.name
     assert datasets.DATASETS["mnist"].files["train_images"].size == 9912422
+
+
+def test_other_mirrors_are_tried_despite_the_marker(fake, isolated_data, dead_mirror, http_mirror, monkeypatch):
+    with pytest.raises(DownloadError):
+        load_dataset("fake")
+    good, server = http_mirror({"/" + name: body for name, body in fake.files.items()})
+    monkeypatch.setenv("DIGITLAB_MIRRORS", good)  # the user points at a mirror that works
+    assert load_dataset("fake").verified
+    assert len(server.requests) == 4

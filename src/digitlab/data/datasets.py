@@ -39,8 +39,7 @@ from ..shapes import IMAGE_SHAPE, N_PIXELS
 from . import idx
 from .fetch import FetchError, ProgressCallback, fetch, size_limit
 
-# Download behaviour; tests shrink BACKOFF so a dead mirror costs no waiting (per-file limits: see fetch.py).
-TIMEOUT = None  # seconds per connection attempt and per read; None: fetch.TIMEOUT
+# Download behaviour; tests shrink BACKOFF so a dead mirror costs no waiting (timeouts and per-file limits: fetch.py).
 RETRIES = 3  # attempts per mirror for transient failures
 BACKOFF = 1.0  # seconds before the second attempt, doubled after each failure
 RETRY_AFTER = 600.0  # seconds a download that failed on every mirror is not tried again (without "force")
@@ -275,7 +274,7 @@ def download(
     bases = _mirrors(spec, mirrors)
     existed = dest.is_dir()
     paths: dict[str, Path] = {}
-    attempt = _Attempt(timeout=TIMEOUT if timeout is None else timeout,
+    attempt = _Attempt(timeout=timeout,
                        retries=RETRIES if retries is None else retries,
                        backoff=BACKOFF if backoff is None else backoff, progress=progress)
     try:
@@ -515,7 +514,7 @@ def _download_to_cache(spec: DatasetSpec, progress: ProgressCallback | None, for
         paths = download(spec, folder, progress=progress)
     except DownloadError as exc:
         reason = str(exc).rstrip(".")
-        _remember_failure(spec, reason)
+        _remember_failure(spec, reason, _mirrors(spec, None))
         raise DownloadError(f"{reason}; {_by_hand(spec)}.") from None
     _forget_failure(spec)
     return _load_files(spec, paths, str(folder))
@@ -525,12 +524,13 @@ def _marker(spec: DatasetSpec) -> Path:
     return cache_dir() / spec.name / UNREACHABLE
 
 
-def _remember_failure(spec: DatasetSpec, reason: str) -> None:
-    """Write the marker saying when and why the download failed (silently skipped if the cache is unwritable)."""
+def _remember_failure(spec: DatasetSpec, reason: str, mirrors: list[str]) -> None:
+    """Write the marker saying when, why and from which mirrors the download failed (skipped if the cache is
+    unwritable)."""
     now = time.time()
     stamp = datetime.datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds")
     with contextlib.suppress(OutputError):
-        write_json(_marker(spec), {"time": stamp, "timestamp": now, "reason": reason})
+        write_json(_marker(spec), {"time": stamp, "timestamp": now, "reason": reason, "mirrors": mirrors})
 
 
 def _forget_failure(spec: DatasetSpec) -> None:
@@ -539,17 +539,20 @@ def _forget_failure(spec: DatasetSpec) -> None:
 
 
 def _recent_failure(spec: DatasetSpec) -> str:
-    """How the last download failed, if that was less than RETRY_AFTER seconds ago; else an empty string."""
+    """How the last download failed, if that was less than RETRY_AFTER seconds ago from the same mirrors (new
+    ones in $DIGITLAB_MIRRORS are tried at once); else an empty string."""
     marker = _marker(spec)
     try:
         record = json.loads(marker.read_text(encoding="utf-8"))
         age = time.time() - float(record["timestamp"])
-        reason = str(record["reason"])
-    except (OSError, ValueError, TypeError, KeyError):
+        reason, mirrors = str(record["reason"]), record["mirrors"]
+        same_mirrors = mirrors == _mirrors(spec, None)
+    except (OSError, ValueError, TypeError, KeyError, DownloadError):
         return ""
-    if not -60 <= age < RETRY_AFTER:  # stale, or written by a clock far ahead
+    if not same_mirrors or not -60 <= age < RETRY_AFTER:  # other mirrors, stale, or written by a clock far ahead
         return ""
-    return (f"the last attempt, {age / 60:.0f} min ago, failed ({reason}), and it is retried only after "
+    when = "less than a minute ago" if age < 60 else f"{age // 60:.0f} min ago"
+    return (f"the last attempt, {when}, failed ({reason}), and it is retried only after "
             f"{RETRY_AFTER / 60:.0f} min or once {marker} is deleted")
 
 
