@@ -262,7 +262,7 @@ def test_signal_mid_download_leaves_no_part_file(fake, tmp_path, http_mirror, si
         proc.wait()
     # SIGTERM: SystemExit(128 + 15); SIGINT: KeyboardInterrupt, after which Python ends by SIGINT itself
     assert status == (143 if signal_name == "SIGTERM" else -signal.SIGINT)
-    assert _files_under(tmp_path) == []
+    assert _files_under(tmp_path) == [] and not out.exists()  # no .part file, and the folder it made is gone
 
 
 def test_progress_lines_every_tenth_or_five_seconds():

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from ..errors import DataError, DatasetNotFound, DownloadError, OutputError, UsageError
-from ..fileio import atomic_path, write_json
+from ..fileio import atomic_path, terminate_raises, write_json
 from ..shapes import IMAGE_SHAPE, N_PIXELS
 from . import idx
 from .fetch import FetchError, ProgressCallback, fetch, size_limit
@@ -278,8 +278,9 @@ def download(
                        retries=RETRIES if retries is None else retries,
                        backoff=BACKOFF if backoff is None else backoff, progress=progress)
     try:
-        for role, file in spec.files.items():
-            paths[role] = _existing(dest, file) or _download_file(spec, file, dest, bases, attempt)
+        with terminate_raises():  # SIGTERM between two attempts still removes the folder made
+            for role, file in spec.files.items():
+                paths[role] = _existing(dest, file) or _download_file(spec, file, dest, bases, attempt)
     except BaseException:
         if not existed:
             _remove_if_empty(dest)
