@@ -14,8 +14,17 @@ class DataError(DigitlabError):
     """A data file or folder is missing, unreadable or not what was expected."""
 
 
+class DatasetNotFound(DataError):
+    """A dataset's files are not where they were looked for, and no download was tried (an explicit data folder
+    lacking them, or downloading turned off)."""
+
+
 class DownloadError(DataError):
-    """No mirror gave a good copy of a dataset file."""
+    """A dataset was found nowhere and no mirror gave a good copy of its files (now, or in a recent attempt)."""
+
+
+class OutputError(DigitlabError):
+    """A file digitlab was asked to write cannot be written (a folder, a full disk, no permission, ...)."""
 
 
 class ModelError(DigitlabError):

@@ -1,4 +1,5 @@
-"""Fixtures for the data tests: a tiny fake idx dataset registered in the table, and a local HTTP mirror."""
+"""Fixtures for the data tests: a tiny fake idx dataset registered in the table, and local HTTP mirrors that
+serve, fail, drip, stall, omit Content-Length or send too much (all on 127.0.0.1, all bounded in time)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def make_fake_spec(arrays: dict[str, np.ndarray], system_dir: Path) -> tuple[dat
     files, specs = {}, {}
     for role, stem in datasets._STEMS.items():
         content = idx.to_bytes(arrays[role])
-        specs[role] = datasets.FileSpec(stem + ".gz", hashlib.sha256(content).hexdigest())
         files[stem + ".gz"] = gzip.compress(content, mtime=0)
+        specs[role] = datasets.FileSpec(stem + ".gz", hashlib.sha256(content).hexdigest(), len(files[stem + ".gz"]))
     spec = datasets.DatasetSpec("fake", "a tiny test dataset", specs, mirrors=("http://127.0.0.1:9/",),
                                 system_dirs=(str(system_dir),))
     return spec, files
@@ -69,8 +70,33 @@ def fake(make_fake) -> Fake:
     })
 
 
+@dataclass
+class Drip:
+    """Announce ``body`` in full, then send ``step`` bytes every ``delay`` seconds."""
+
+    body: bytes
+    delay: float = 0.05
+    step: int = 1
+
+
+@dataclass
+class Stall:
+    """Read the request, then say nothing for ``seconds`` (or until the server stops)."""
+
+    seconds: float = 5.0
+
+
+@dataclass
+class NoLength:
+    """Send ``body`` ``times`` times with no Content-Length header, then close (or stop when the client leaves)."""
+
+    body: bytes
+    times: int = 1
+
+
 class _Handler(BaseHTTPRequestHandler):
-    """Serves ``server.routes``: path -> bytes, or an int HTTP status, or a list consumed one per request."""
+    """Serves ``server.routes``: path -> bytes, an int HTTP status, (body, claimed length) for a connection cut
+    short, a Drip, a Stall or a NoLength; a list is consumed one answer per request."""
 
     def do_GET(self):
         self.server.requests.append(self.path)
@@ -79,15 +105,37 @@ class _Handler(BaseHTTPRequestHandler):
             answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if isinstance(answer, int):
             self.send_error(answer)
-            return
-        if isinstance(answer, tuple):  # (body, claimed length): a connection cut short
-            body, length = answer
+        elif isinstance(answer, Stall):
+            self.server.stopping.wait(answer.seconds)
+        elif isinstance(answer, Drip):
+            self._send(answer.body[:0], len(answer.body))
+            for start in range(0, len(answer.body), answer.step):
+                if self.server.stopping.wait(answer.delay):
+                    break
+                self.wfile.write(answer.body[start:start + answer.step])
+                self.wfile.flush()
+        elif isinstance(answer, NoLength):
+            self._send(answer.body, None, times=answer.times)
+        elif isinstance(answer, tuple):  # (body, claimed length): a connection cut short
+            self._send(*answer)
         else:
-            body, length = answer, len(answer)
+            self._send(answer, len(answer))
+
+    def _send(self, body: bytes, length: int | None, times: int = 1) -> None:
         self.send_response(200)
-        self.send_header("Content-Length", str(length))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
         self.end_headers()
-        self.wfile.write(body)
+        for _ in range(times):
+            if self.server.stopping.is_set():
+                break
+            self.wfile.write(body)
+
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+            pass
 
     def log_message(self, *args):
         pass
@@ -100,15 +148,28 @@ def http_mirror():
 
     def start(routes: dict) -> tuple[str, ThreadingHTTPServer]:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.routes, server.requests = routes, []
+        server.routes, server.requests, server.stopping = routes, [], threading.Event()
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}/", server
 
     yield start
     for server in servers:
+        server.stopping.set()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def fast_limits(monkeypatch):
+    """Shrink the per-file download limits so that a dripping or silent mirror costs well under a second."""
+    from digitlab.data import fetch
+
+    monkeypatch.setattr(fetch, "DEADLINE_FLOOR", 0.5)
+    monkeypatch.setattr(fetch, "MIN_RATE", 10**9)
+    monkeypatch.setattr(fetch, "TIMEOUT", 0.5)
+    monkeypatch.setattr(fetch, "SIZE_SLACK", 0)
+    return fetch
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from digitlab.data import datasets, idx, kaggle
 from digitlab.data.datasets import load_dataset, locate
-from digitlab.errors import DataError, UsageError
+from digitlab.errors import DataError, DatasetNotFound, DownloadError, UsageError
 
 
 def _folders(root):
@@ -77,11 +77,22 @@ def test_explicit_data_dir_lacking_a_file_is_an_error_not_a_download(fake, isola
 
 
 def test_explicit_data_dir_messages(fake, isolated_data):
-    with pytest.raises(DataError, match=r"Data folder .*nowhere does not exist\."):
+    files = ("train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+             "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(DatasetNotFound) as err:
         load_dataset("fake", isolated_data / "nowhere")
+    assert str(err.value) == (f"Data folder {isolated_data / 'nowhere'} does not exist; "
+                              f"it should hold a fake/ folder with {files}.")
+    (isolated_data / "empty").mkdir()
+    with pytest.raises(DatasetNotFound, match=rf"Data folder .*empty has no fake/ sub-folder; it should hold a fake/ folder with {files}\.$"):
+        load_dataset("fake", isolated_data / "empty")
     fake.write(isolated_data / "flat")
-    with pytest.raises(DataError, match=r"has no fake/ sub-folder .*pass its parent folder instead"):
+    with pytest.raises(DatasetNotFound, match=r"has no fake/ sub-folder but holds the fake files itself, so pass its parent folder instead"):
         load_dataset("fake", isolated_data / "flat")
+    (isolated_data / "flat" / "t10k-images-idx3-ubyte.gz").rename(isolated_data / "t10k-images-idx3-ubyte.gz")
+    (isolated_data / "flat").rename(isolated_data / "fake")
+    with pytest.raises(DatasetNotFound, match=rf"fake lacks t10k-images-idx3-ubyte.gz \(or the uncompressed t10k-images-idx3-ubyte\); put {files} there\.$"):
+        load_dataset("fake", isolated_data)
 
 
 def test_checksum_mismatch_names_the_file(fake, isolated_data):
@@ -103,10 +114,12 @@ def test_label_count_must_match_image_count(make_fake, isolated_data):
 
 
 def test_not_found_without_download(fake, isolated_data):
-    with pytest.raises(DataError) as err:
+    with pytest.raises(DatasetNotFound) as err:
         load_dataset("fake", download=False)
     cache, system = isolated_data / "cache" / "datasets" / "fake", isolated_data / "system" / "fake"
-    assert str(err.value) == f"Dataset fake was not found in {cache} or {system}, and downloading is turned off."
+    assert str(err.value).startswith(f"Dataset fake was not found in {cache} or {system}, and downloading is "
+                                     f"turned off; to get fake by hand, put train-images-idx3-ubyte.gz, ")
+    assert not isinstance(err.value, DownloadError)
 
 
 def test_unknown_name_lists_valid_names():
@@ -118,11 +131,14 @@ def test_locate_reports_rule_path_and_verification(fake, isolated_data, monkeypa
     [loc] = locate("fake")
     assert (loc.found_by, loc.path, loc.verified) == ("not-found", None, False)
     assert "will be downloaded" in loc.detail
+    cache = isolated_data / "cache" / "datasets"
+    assert (loc.download_to, loc.cache_dir) == (str(cache / "fake"), str(cache))
 
     fake.write(isolated_data / "env" / "fake")
     monkeypatch.setenv("DIGITLAB_DATA", str(isolated_data / "env"))
     [loc] = locate("fake")
     assert (loc.found_by, loc.path, loc.verified) == ("env", str(isolated_data / "env" / "fake"), True)
+    assert loc.download_to is None and loc.as_dict()["cache_dir"] == str(cache)
 
     idx.write(isolated_data / "env" / "fake" / "t10k-labels-idx1-ubyte.gz", np.ones(6, np.uint8))
     [loc] = locate("fake")

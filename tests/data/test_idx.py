@@ -105,3 +105,20 @@ def test_unstorable_dtype_writes_nothing(tmp_path):
     with pytest.raises(ValueError):
         idx.write(tmp_path / "x.gz", np.zeros(3, np.int64))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gzip_bomb_is_stopped(tmp_path, monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setattr(idx, "MAX_BYTES", 1 << 20)
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(idx.to_bytes(np.zeros(64 << 20, np.uint8)), compresslevel=1))  # 64 MiB of zeros
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"bomb.gz: decompresses to more than 1,048,576 bytes"):
+            idx.read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20

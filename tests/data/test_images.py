@@ -95,8 +95,9 @@ def test_unreadable_image_names_the_file(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     with pytest.raises(DataError, match=r"broken.png: cannot read the image"):
         load_images(tmp_path / "broken.png")
-    with pytest.raises(DataError, match=r"broken.png: cannot read the image"):
-        load_images(tmp_path)
+    found = load_images(tmp_path)  # in a folder: reported, not raised
+    assert found.X.shape == (0, 784) and found.names == []
+    assert found.errors["broken.png"].startswith(f"{tmp_path / 'broken.png'}: cannot read the image")
 
 
 def test_truncated_jpeg_names_the_file(tmp_path, dark_on_light):
@@ -110,5 +111,7 @@ def test_truncated_jpeg_names_the_file(tmp_path, dark_on_light):
 def test_missing_path_and_empty_folder(tmp_path):
     with pytest.raises(DataError, match=r"nope.png: file not found"):
         load_images(tmp_path / "nope.png")
-    with pytest.raises(DataError, match=r"the folder holds no images"):
+    with pytest.raises(DataError, match=r"the folder and its sub-folders hold no images"):
         load_images(tmp_path)
+    with pytest.raises(DataError, match=r"the folder holds no images"):
+        load_images(tmp_path, recursive=False)

@@ -1,5 +1,7 @@
 """Kaggle Digit Recognizer CSVs: round trips, the submission format and every kind of bad input."""
 
+import csv
+
 import numpy as np
 import pytest
 
@@ -140,3 +142,60 @@ def test_binary_file(tmp_path):
     (tmp_path / "x.csv").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(DataError, match=r"x.csv: is not a text CSV file"):
         kaggle.read_train_csv(tmp_path / "x.csv")
+
+
+# ----------------------------------------------------------------------------- quoting, long fields, writer
+
+
+def test_quoted_values_and_header_are_accepted(tmp_path, images):
+    X, y = images
+    path = tmp_path / "train.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        writer.writerow(kaggle.TRAIN_COLUMNS)
+        writer.writerows(np.column_stack([y, X]).tolist())
+    assert path.read_text().startswith('"label","pixel0"')
+    X2, y2 = kaggle.read_train_csv(path)
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_quoted_bad_value_is_named_unquoted(tmp_path):
+    path = tmp_path / "test.csv"
+    path.write_text(",".join(kaggle.TEST_COLUMNS) + "\n" + ",".join(['"3"', '"x"'] + ['"0"'] * 782) + "\n")
+    with pytest.raises(DataError, match=r"line 2, column pixel1: 'x' is not an integer\.$"):
+        kaggle.read_test_csv(path)
+
+
+@pytest.mark.parametrize("field, message", [
+    ("7" * 10_000_000, r"column pixel5: 7{40}… is outside the pixel range 0\.\.255\.$"),
+    ("x" * 10_000_000, r"column pixel5: 'x{40}…' is not an integer\.$"),
+])
+def test_a_huge_field_is_quoted_cut_short(tmp_path, field, message):
+    path = tmp_path / "test.csv"
+    pixels = ["0"] * 784
+    pixels[5] = field
+    path.write_text(",".join(kaggle.TEST_COLUMNS) + "\n" + ",".join(pixels) + "\n")
+    with pytest.raises(DataError, match=message) as err:
+        kaggle.read_test_csv(path)
+    assert len(str(err.value)) < 200
+
+
+def test_a_huge_column_name_is_quoted_cut_short(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(HEADER.replace("pixel5,", "p" * 1_000_000 + ",") + "\n" + _row(1) + "\n")
+    with pytest.raises(DataError, match=r"line 1, column 7 is named 'p{40}…', expected 'pixel5'") as err:
+        kaggle.read_train_csv(path)
+    assert len(str(err.value)) < 200
+
+
+def test_write_predictions_round_trips_awkward_names(tmp_path):
+    rows = [("a,b.png", 3), ('say "hi".png', 4), ("two\nlines.png", 5), ("plain.png", 0)]
+    path = tmp_path / "pred.csv"
+    kaggle.write_predictions(path, rows, ("image", "label"))
+    with open(path, newline="", encoding="utf-8") as fh:
+        back = list(csv.reader(fh))
+    assert back == [["image", "label"]] + [[name, str(label)] for name, label in rows]
+    with pytest.raises(ValueError):
+        kaggle.write_predictions(tmp_path / "bad.csv", [("a.png",)], ("image", "label"))
+    assert not (tmp_path / "bad.csv").exists()

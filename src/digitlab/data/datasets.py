@@ -8,49 +8,50 @@ they are tried, and the system folders where a package manager puts them. The sh
 Lookup order for a downloadable dataset NAME: ``data_dir/NAME`` (explicit: it must hold the files),
 then ``$DIGITLAB_DATA/NAME``, then the user cache (``$DIGITLAB_CACHE`` or the platform cache folder,
 plus ``datasets/NAME``), then the spec's system folders, then a download into the cache.
+
+A download that fails on every mirror is remembered for ``RETRY_AFTER`` seconds in a marker file
+(``cache_dir()/NAME/.unreachable``), so that an offline machine does not wait through the mirrors again on
+every command; ``load_dataset(..., download="force")`` retries at once, and finding the files removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime
 import gzip
 import hashlib
-import http.client
 import json
 import os
-import socket
 import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from ..errors import DataError, DownloadError, UsageError
-from ..fileio import atomic_path
+from ..errors import DataError, DatasetNotFound, DownloadError, OutputError, UsageError
+from ..fileio import atomic_path, terminate_raises, write_json
 from ..shapes import IMAGE_SHAPE, N_PIXELS
 from . import idx
+from .fetch import FetchError, ProgressCallback, fetch, size_limit
 
-
-# Download behaviour; tests shrink BACKOFF so a dead mirror costs no waiting.
-TIMEOUT = 30.0  # seconds per connection attempt and per read
+# Download behaviour; tests shrink BACKOFF so a dead mirror costs no waiting (timeouts and per-file limits: fetch.py).
 RETRIES = 3  # attempts per mirror for transient failures
 BACKOFF = 1.0  # seconds before the second attempt, doubled after each failure
-_CHUNK = 1 << 16
-_USER_AGENT = "digitlab (+https://github.com/digitlab)"
-
-# progress(file_name, bytes_done, bytes_total or None), called as a download advances.
-ProgressCallback = Callable[[str, int, "int | None"], None]
+RETRY_AFTER = 600.0  # seconds a download that failed on every mirror is not tried again (without "force")
+UNREACHABLE = ".unreachable"  # the marker file, in the dataset's cache folder
+_MAX_RATIO = 64  # a download decompressing to more than this many times its size bound is not hashed further
 
 
 @dataclass(frozen=True)
 class FileSpec:
     name: str  # file name as the mirrors serve it (gzip-compressed)
     sha256: str  # sha256 of the decompressed content
+    size: int | None = None  # bytes of the file the mirrors serve: bounds the download's size and time
 
     @property
     def raw_name(self) -> str:
@@ -77,8 +78,9 @@ _STEMS = {
 }
 
 
-def _idx_files(sums: dict[str, str]) -> dict[str, FileSpec]:
-    return {role: FileSpec(stem + ".gz", sums[stem]) for role, stem in _STEMS.items()}
+def _idx_files(sums: dict[str, tuple[str, int]]) -> dict[str, FileSpec]:
+    """File specs from stem -> (sha256 of the content, size of the published .gz)."""
+    return {role: FileSpec(stem + ".gz", *sums[stem]) for role, stem in _STEMS.items()}
 
 
 MINI_DIR = "mini"
@@ -99,10 +101,10 @@ DATASETS: dict[str, DatasetSpec] = {
         name="mnist",
         description="MNIST handwritten digits, 60,000 train + 10,000 test",
         files=_idx_files({
-            "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-            "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-            "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-            "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            "train-images-idx3-ubyte": ("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 9912422),
+            "train-labels-idx1-ubyte": ("65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 28881),
+            "t10k-images-idx3-ubyte": ("0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 1648877),
+            "t10k-labels-idx1-ubyte": ("ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 4542),
         }),
         mirrors=(
             "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -114,10 +116,10 @@ DATASETS: dict[str, DatasetSpec] = {
         name="fashion-mnist",
         description="Zalando Fashion-MNIST clothing images, 60,000 train + 10,000 test",
         files=_idx_files({
-            "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-            "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-            "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-            "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            "train-images-idx3-ubyte": ("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", 26421880),
+            "train-labels-idx1-ubyte": ("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", 29515),
+            "t10k-images-idx3-ubyte": ("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", 4422102),
+            "t10k-labels-idx1-ubyte": ("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", 5148),
         }),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         system_dirs=("/usr/share/datasets/fashion-mnist",),
@@ -158,6 +160,8 @@ class Location:
     verified: bool  # every file matched its published checksum
     detail: str = ""  # why it is not found or not verified
     description: str = ""
+    download_to: str | None = None  # where a missing dataset would be downloaded to (None: found, or not downloadable)
+    cache_dir: str = ""  # the cache folder downloads go to (``cache_dir()``)
 
     def as_dict(self) -> dict:
         """Plain values, for a table or JSON."""
@@ -186,16 +190,22 @@ def load_dataset(
     name: str,
     data_dir: str | os.PathLike | None = None,
     *,
-    download: bool = True,
+    download: bool | Literal["force"] = True,
     test_fraction: float = 0.2,
     seed: int = 42,
     progress: ProgressCallback | None = None,
 ) -> Dataset:
     """Load a named dataset as arrays, finding, verifying and if need be downloading its files.
 
-    ``test_fraction`` and ``seed`` only matter for ``csv:PATH``, whose test split is a seeded,
-    stratified holdout; ``data_dir`` does not apply to ``mnist-mini`` and ``csv:PATH``.
+    ``download``: True downloads into the cache what is found nowhere, unless a download failed on every
+    mirror less than ``RETRY_AFTER`` seconds ago (then DownloadError at once, with the same advice);
+    ``"force"`` downloads even then; False never downloads (DatasetNotFound). An explicit ``data_dir``
+    lacking the files is DatasetNotFound, never a download. ``test_fraction`` and ``seed`` only matter for
+    ``csv:PATH``, whose test split is a seeded, stratified holdout; ``data_dir`` does not apply to
+    ``mnist-mini`` and ``csv:PATH``.
     """
+    if download not in (True, False, "force"):
+        raise UsageError(f"download={download!r} is not one of True, False or 'force'.")
     if name.startswith(CSV_PREFIX):
         return _load_csv(name, test_fraction, seed)
     spec = get_spec(name)
@@ -206,9 +216,11 @@ def load_dataset(
         if not download:
             *others, last = [str(folder) for _, folder in _search_folders(spec)]
             places = f"{', '.join(others)} or {last}" if others else last
-            raise DataError(f"Dataset {name} was not found in {places}, and downloading is turned off.")
-        return _download_to_cache(spec, progress)
+            raise DatasetNotFound(f"Dataset {name} was not found in {places}, and downloading is turned off; "
+                                  f"{_by_hand(spec)}.")
+        return _download_to_cache(spec, progress, force=download == "force")
     _rule, folder, paths = found
+    _forget_failure(spec)
     return _load_files(spec, paths, str(folder))
 
 
@@ -253,24 +265,22 @@ def download(
     """Fetch every file of ``spec`` missing from ``dest_dir``, trying the mirrors in order.
 
     Mirrors come from ``mirrors``, else ``$DIGITLAB_MIRRORS`` (comma-separated base URLs; ``{name}``
-    stands for the dataset name), else the table. A file lands in ``dest_dir`` only once its
-    decompressed sha256 matches; on failure nothing is left behind and DownloadError names the file
-    and each mirror with its reason. Returns role -> path.
+    stands for the dataset name), else the table. Each file is bounded in time and size (see
+    ``fetch.py``); a host that stalled or timed out is skipped for the remaining files. A file lands in
+    ``dest_dir`` only once its decompressed sha256 matches; on failure (or SIGTERM, SIGINT) nothing is left
+    behind and DownloadError names the file and each mirror with its reason. Returns role -> path.
     """
     dest = Path(dest_dir)
     bases = _mirrors(spec, mirrors)
     existed = dest.is_dir()
     paths: dict[str, Path] = {}
+    attempt = _Attempt(timeout=timeout,
+                       retries=RETRIES if retries is None else retries,
+                       backoff=BACKOFF if backoff is None else backoff, progress=progress)
     try:
-        for role, file in spec.files.items():
-            present = _existing(dest, file)
-            paths[role] = present or _download_file(
-                spec, file, dest, bases,
-                timeout=TIMEOUT if timeout is None else timeout,
-                retries=RETRIES if retries is None else retries,
-                backoff=BACKOFF if backoff is None else backoff,
-                progress=progress,
-            )
+        with terminate_raises():  # SIGTERM between two attempts still removes the folder made
+            for role, file in spec.files.items():
+                paths[role] = _existing(dest, file) or _download_file(spec, file, dest, bases, attempt)
     except BaseException:
         if not existed:
             _remove_if_empty(dest)
@@ -336,7 +346,7 @@ def _find(spec: DatasetSpec, data_dir: str | os.PathLike | None) -> tuple[str, P
         folder = Path(data_dir).expanduser() / spec.name
         paths, missing = _files_in(folder, spec)
         if missing:
-            raise DataError(_missing_message(Path(data_dir).expanduser(), spec, missing))
+            raise DatasetNotFound(_missing_message(Path(data_dir).expanduser(), spec, missing))
         return "data-dir", folder, paths
     for rule, folder in _search_folders(spec):
         paths, missing = _files_in(folder, spec)
@@ -346,25 +356,41 @@ def _find(spec: DatasetSpec, data_dir: str | os.PathLike | None) -> tuple[str, P
 
 
 def _missing_message(data_dir: Path, spec: DatasetSpec, missing: list[FileSpec]) -> str:
-    """One sentence saying what an explicit data folder lacks."""
+    """One sentence saying what an explicit data folder lacks, and what to put where."""
     folder = data_dir / spec.name
+    wanted = f"it should hold a {spec.name}/ folder with {_file_names(spec)}"
     if not data_dir.is_dir():
-        return f"Data folder {data_dir} does not exist."
+        return f"Data folder {data_dir} does not exist; {wanted}."
     if not folder.is_dir():
-        hint = ""
         if not _files_in(data_dir, spec)[1]:
-            hint = "; it holds the files itself, so pass its parent folder instead"
-        return f"Data folder {data_dir} has no {spec.name}/ sub-folder holding the {spec.name} files{hint}."
+            return (f"Data folder {data_dir} has no {spec.name}/ sub-folder but holds the {spec.name} files "
+                    f"itself, so pass its parent folder instead.")
+        return f"Data folder {data_dir} has no {spec.name}/ sub-folder; {wanted}."
     first = missing[0]
     more = f" and {len(missing) - 1} other file(s)" if len(missing) > 1 else ""
-    return f"Data folder {folder} lacks {first.name} (or the uncompressed {first.raw_name}){more}."
+    return (f"Data folder {folder} lacks {first.name} (or the uncompressed {first.raw_name}){more}; "
+            f"put {_file_names(spec)} there.")
+
+
+def _file_names(spec: DatasetSpec) -> str:
+    """The dataset's file names as a list in words ("a, b, c and d")."""
+    *others, last = [file.name for file in spec.files.values()]
+    return f"{', '.join(others)} and {last}" if others else last
+
+
+def _by_hand(spec: DatasetSpec) -> str:
+    """How to install a dataset without digitlab downloading it (the end of a sentence)."""
+    return (f"to get {spec.name} by hand, put {_file_names(spec)} (gzip-compressed or not) into "
+            f"{cache_dir() / spec.name}, or into a {spec.name}/ folder inside a folder given as --data-dir "
+            f"or $DIGITLAB_DATA")
 
 
 def _locate_one(spec: DatasetSpec, data_dir: str | os.PathLike | None, verify: bool) -> Location:
     """Where ``spec`` would load from, with its verification state."""
 
     def where(found_by: str, path: str | None, verified: bool, detail: str = "") -> Location:
-        return Location(spec.name, found_by, path, verified, detail, spec.description)
+        download_to = str(cache_dir() / spec.name) if found_by == "not-found" and spec.mirrors else None
+        return Location(spec.name, found_by, path, verified, detail, spec.description, download_to, str(cache_dir()))
 
     if spec.package_dir:
         try:
@@ -377,6 +403,9 @@ def _locate_one(spec: DatasetSpec, data_dir: str | os.PathLike | None, verify: b
     except DataError as exc:
         return where("not-found", None, False, str(exc))
     if found is None:
+        failure = _recent_failure(spec)
+        if failure:
+            return where("not-found", None, False, f"not found; {failure}; {_by_hand(spec)}")
         return where("not-found", None, False, f"not found; it will be downloaded into {cache_dir() / spec.name}")
     found_by, folder, paths = found
     if not verify:
@@ -454,12 +483,6 @@ def _rows(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(images.reshape(len(images), N_PIXELS), dtype=np.uint8)
 
 
-def _download_to_cache(spec: DatasetSpec, progress: ProgressCallback | None) -> Dataset:
-    """Download the files missing from the cache, then load them from there."""
-    folder = cache_dir() / spec.name
-    return _load_files(spec, download(spec, folder, progress=progress), str(folder))
-
-
 def _load_csv(name: str, test_fraction: float, seed: int) -> Dataset:
     """A Kaggle ``train.csv`` with a seeded, stratified holdout as the test split."""
     from . import kaggle
@@ -478,8 +501,71 @@ def _load_csv(name: str, test_fraction: float, seed: int) -> Dataset:
 # ----------------------------------------------------------------------------- downloading
 
 
-class _BadContent(Exception):
-    """A mirror served a file whose content is not the published one."""
+def _download_to_cache(spec: DatasetSpec, progress: ProgressCallback | None, force: bool) -> Dataset:
+    """Download the files missing from the cache, then load them from there; remember a failure.
+
+    Without ``force``, a failure remembered less than RETRY_AFTER seconds ago is raised again at once.
+    """
+    folder = cache_dir() / spec.name
+    if not force:
+        failure = _recent_failure(spec)
+        if failure:
+            raise DownloadError(f"Dataset {spec.name} was not downloaded: {failure}; {_by_hand(spec)}.")
+    try:
+        paths = download(spec, folder, progress=progress)
+    except DownloadError as exc:
+        reason = str(exc).rstrip(".")
+        _remember_failure(spec, reason, _mirrors(spec, None))
+        raise DownloadError(f"{reason}; {_by_hand(spec)}.") from None
+    _forget_failure(spec)
+    return _load_files(spec, paths, str(folder))
+
+
+def _marker(spec: DatasetSpec) -> Path:
+    return cache_dir() / spec.name / UNREACHABLE
+
+
+def _remember_failure(spec: DatasetSpec, reason: str, mirrors: list[str]) -> None:
+    """Write the marker saying when, why and from which mirrors the download failed (skipped if the cache is
+    unwritable)."""
+    now = time.time()
+    stamp = datetime.datetime.fromtimestamp(now).astimezone().isoformat(timespec="seconds")
+    with contextlib.suppress(OutputError):
+        write_json(_marker(spec), {"time": stamp, "timestamp": now, "reason": reason, "mirrors": mirrors})
+
+
+def _forget_failure(spec: DatasetSpec) -> None:
+    with contextlib.suppress(OSError):
+        _marker(spec).unlink()
+
+
+def _recent_failure(spec: DatasetSpec) -> str:
+    """How the last download failed, if that was less than RETRY_AFTER seconds ago from the same mirrors (new
+    ones in $DIGITLAB_MIRRORS are tried at once); else an empty string."""
+    marker = _marker(spec)
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+        age = time.time() - float(record["timestamp"])
+        reason, mirrors = str(record["reason"]), record["mirrors"]
+        same_mirrors = mirrors == _mirrors(spec, None)
+    except (OSError, ValueError, TypeError, KeyError, DownloadError):
+        return ""
+    if not same_mirrors or not -60 <= age < RETRY_AFTER:  # other mirrors, stale, or written by a clock far ahead
+        return ""
+    when = "less than a minute ago" if age < 60 else f"{age // 60:.0f} min ago"
+    return (f"the last attempt, {when}, failed ({reason}), and it is retried only after "
+            f"{RETRY_AFTER / 60:.0f} min or once {marker} is deleted")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """How one download tries each mirror, and the hosts given up on so far (shared by its files)."""
+
+    timeout: float | None
+    retries: int
+    backoff: float
+    progress: ProgressCallback | None
+    down: dict[str, str] = field(default_factory=dict)  # host -> why it was given up on
 
 
 def _mirrors(spec: DatasetSpec, mirrors: list[str] | tuple[str, ...] | None) -> list[str]:
@@ -492,89 +578,61 @@ def _mirrors(spec: DatasetSpec, mirrors: list[str] | tuple[str, ...] | None) -> 
     return [m.replace("{name}", spec.name) for m in mirrors]
 
 
-def _download_file(spec: DatasetSpec, file: FileSpec, dest: Path, bases: list[str], *,
-                   timeout: float, retries: int, backoff: float,
-                   progress: ProgressCallback | None) -> Path:
-    """Fetch one file from the first mirror that serves a verified copy; raise naming every failure."""
+def _download_file(spec: DatasetSpec, file: FileSpec, dest: Path, bases: list[str], attempt: _Attempt) -> Path:
+    """Fetch one file from the first mirror that serves a verified copy; raise naming every failure.
+
+    A host that stalled or timed out on an earlier file of the same download is skipped at once.
+    """
     target = dest / file.name
     failures = []
     for base in bases:
-        url = base.rstrip("/") + "/" + file.name
-        for attempt in range(max(1, retries)):
-            if attempt:
-                time.sleep(backoff * 2 ** (attempt - 1))
-            try:
-                with atomic_path(target) as tmp:
-                    _fetch(url, tmp, timeout, file.name, progress)
-                    _check_download(tmp, file)
-                return target
-            except _BadContent as exc:
-                reason, retry = str(exc), False
-            except urllib.error.HTTPError as exc:
-                reason, retry = f"HTTP {exc.code} {exc.reason}", exc.code >= 500 or exc.code == 429
-            except urllib.error.URLError as exc:
-                reason, retry = _describe(exc.reason), _transient(exc.reason)
-            except (OSError, http.client.HTTPException) as exc:
-                reason, retry = _describe(exc), _transient(exc)
-            except ValueError as exc:  # a malformed mirror URL
-                reason, retry = str(exc), False
-            if not retry:
-                break
-        failures.append(f"{base} ({reason})")
+        host = urlsplit(base).netloc
+        if host in attempt.down:
+            failures.append(f"{base} (skipped: {attempt.down[host]} on an earlier file)")
+            continue
+        failure = _try_mirror(base.rstrip("/") + "/" + file.name, target, file, attempt)
+        if failure is None:
+            return target
+        if failure.host_down:
+            attempt.down[host] = failure.reason
+        failures.append(f"{base} ({failure.reason})")
     raise DownloadError(f"Could not download {file.name} for {spec.name}: " + "; ".join(failures) + ".")
 
 
-def _transient(reason: object) -> bool:
-    """Whether retrying the same mirror may help: not for an unknown host, a refusal or a silent server.
-
-    Failing over at once keeps an offline machine from waiting through every retry.
-    """
-    return not isinstance(reason, (socket.gaierror, ConnectionRefusedError, TimeoutError))
-
-
-def _describe(reason: object) -> str:
-    """A short human reason for a network failure."""
-    if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-        return "timed out"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror.lower()
-    if isinstance(reason, http.client.IncompleteRead):
-        return f"connection closed after {len(reason.partial)} bytes"
-    return str(reason) or type(reason).__name__
-
-
-def _fetch(url: str, dest: Path, timeout: float, label: str, progress: ProgressCallback | None) -> None:
-    """Stream ``url`` into ``dest``, reporting progress; a short body is an error."""
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
-        length = response.headers.get("Content-Length")
-        total = int(length) if length and length.isdigit() else None
-        done = 0
-        if progress:
-            progress(label, done, total)
-        while chunk := response.read(_CHUNK):
-            out.write(chunk)
-            done += len(chunk)
-            if progress:
-                progress(label, done, total)
-    if total is not None and done != total:
-        raise http.client.IncompleteRead(b"", total - done)
+def _try_mirror(url: str, target: Path, file: FileSpec, attempt: _Attempt) -> FetchError | None:
+    """Fetch ``url`` into ``target`` (retrying transient failures); None on success, else the last failure."""
+    failure = FetchError("not tried")
+    for number in range(max(1, attempt.retries)):
+        if number:
+            time.sleep(attempt.backoff * 2 ** (number - 1))
+        try:
+            with atomic_path(target) as tmp:
+                fetch(url, tmp, size=file.size, timeout=attempt.timeout, label=file.name, progress=attempt.progress)
+                _check_download(tmp, file)
+            return None
+        except FetchError as exc:
+            failure = exc
+        if not failure.retry:
+            break
+    return failure
 
 
 def _check_download(path: Path, file: FileSpec) -> None:
-    """Raise _BadContent unless the decompressed content of ``path`` has the published sha256."""
+    """Raise FetchError unless the decompressed content of ``path`` has the published sha256."""
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
             magic = fh.read(2)
         opener = gzip.open if magic == b"\x1f\x8b" else open
+        most, seen = _MAX_RATIO * size_limit(file.size), 0
         with opener(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
+            while (chunk := fh.read(1 << 20)) and seen <= most:
                 digest.update(chunk)
+                seen += len(chunk)
     except (EOFError, OSError, zlib.error):
-        raise _BadContent("not a valid gzip file") from None
+        raise FetchError("not a valid gzip file") from None
     if digest.hexdigest() != file.sha256:
-        raise _BadContent("content does not match the published checksum")
+        raise FetchError("content does not match the published checksum")
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -7,6 +7,7 @@ big-endian uint32 per dimension, then the values in C order. MNIST uses type 0x0
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import struct
@@ -28,6 +29,8 @@ _DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _CODES = {dtype.newbyteorder("="): code for code, dtype in _DTYPES.items()}
+MAX_BYTES = 1 << 28  # decompressed idx content read at most (256 MiB; MNIST's largest file is 47 MB)
+_CHUNK = 1 << 20
 
 
 def _is_gzip(raw: bytes) -> bool:
@@ -51,13 +54,24 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 
 
 def decompress(raw: bytes, source: str = "<bytes>") -> bytes:
-    """Return ``raw`` gunzipped when it starts with the gzip magic bytes, else unchanged."""
+    """Return ``raw`` gunzipped when it starts with the gzip magic bytes, else unchanged.
+
+    Decompression stops past MAX_BYTES, so that a small file cannot expand into gigabytes.
+    """
     if not _is_gzip(raw):
         return raw
+    parts, size = [], 0
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise DataError(f"{source}: decompresses to more than {MAX_BYTES:,} bytes, more than digitlab "
+                                    f"reads from an idx file.")
+                parts.append(chunk)
     except (EOFError, OSError, zlib.error):
         raise DataError(f"{source}: the gzip stream is truncated or corrupt.") from None
+    return b"".join(parts)
 
 
 def parse(raw: bytes, source: str = "<bytes>", expect_shape: tuple[int | None, ...] | None = None) -> np.ndarray:
