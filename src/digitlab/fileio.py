@@ -162,16 +162,10 @@ def _reason(exc: OSError) -> str:
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
-    """Write ``data`` as indented JSON, atomically."""
+    """Write ``data`` as indented, strict JSON (NumPy values made plain, NaN and infinities as null),
+    atomically."""
+    from .plain import plain
+
     with atomic_open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=False, default=_jsonable)
+        json.dump(plain(data, finite=True), fh, indent=2, sort_keys=False, allow_nan=False)
         fh.write("\n")
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn NumPy scalars and arrays and paths into plain JSON values."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -147,7 +147,7 @@ class Output:
 
     def warn(self, message: str) -> None:
         """Always shown (stderr), even with --json, because it changes what the numbers mean."""
-        err_console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
     def result(self, data: dict[str, Any], title: str | None = None, keys: list[str] | None = None) -> None:
         if self.as_json:
@@ -258,10 +258,14 @@ def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, A
 
 def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int = 42):
     """The dataset a command runs on (see ``tasks.data.dataset_for``), with a download progress bar."""
+    from ..data.fetch import progress_lines
     from ..tasks.data import dataset_for
 
     with out.progress("looking for data") as step:
         def downloading(file_name: str, done: int, total: int | None) -> None:
             step(description=f"downloading {file_name}", total=total, completed=done)
 
-        return dataset_for(dataset, data_dir=data_dir, seed=seed, progress=downloading)
+        # No bar can be drawn into a log or a pipe: a download reports itself in plain lines there.
+        plain_lines = not out.quiet and not err_console.is_terminal
+        return dataset_for(dataset, data_dir=data_dir, seed=seed,
+                           progress=progress_lines() if plain_lines else downloading)

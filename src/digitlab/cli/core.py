@@ -26,7 +26,9 @@ def datasets(data_dir: Optional[Path] = DataDirOpt, as_json: bool = JsonOpt) -> 
     if as_json:
         out.result({"datasets": rows})
     else:
-        out.table(rows, ["name", "found_by", "path", "verified"], title="Datasets")
+        out.table(rows, ["name", "found_by", "path", "verified", "download_to"], title="Datasets")
+        out.info(f"Downloads go to {rows[0]['cache_dir']} ($DIGITLAB_CACHE changes it); to use files you have, put "
+                 f"each dataset's four idx files in a NAME/ folder under --data-dir or $DIGITLAB_DATA.")
 
 
 @app.command()
@@ -192,8 +194,8 @@ def predict(
     result = run_predict(model_file, input, output=None if to_stdout else output,
                          save_preprocessed=save_preprocessed)
     out.notes(result)
-    for name, problem in result.metrics["errors"].items():
-        out.warn(f"{name}: {problem}")
+    for problem in result.metrics["errors"].values():  # each names its image; the other images were read
+        out.warn(problem)
     if to_stdout:
         result.write_csv(sys.stdout)
         return

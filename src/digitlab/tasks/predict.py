@@ -10,7 +10,6 @@ runner-up, and the 28x28 image the model saw.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..data import images, kaggle
 from ..errors import DataError, UsageError
-from ..fileio import atomic_open
+from ..fileio import refuse_overwriting
 from ..models import persist
 from .result import TaskResult
 
@@ -63,10 +62,11 @@ class PredictResult(TaskResult):
             header = IMAGE_COLUMNS
             rows = [tuple(_csv_value(row.get(col)) for col in IMAGE_COLUMNS) for row in self.rows()]
         if isinstance(target, (str, os.PathLike)):
-            with atomic_open(target, "w", encoding="utf-8", newline="") as fh:
-                _write_rows(fh, header, rows)
+            kaggle.write_predictions(target, rows, header)
         else:
-            _write_rows(target, header, rows)
+            writer = csv.writer(target, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
 
     def plot_images(self, n: int = 50, ax=None):
         """The 28x28 images the model saw, each titled with its prediction (and probability)."""
@@ -81,12 +81,6 @@ def _csv_value(value):
     return f"{value:.4f}" if isinstance(value, float) else ("" if value is None else value)
 
 
-def _write_rows(fh: TextIO, header, rows) -> None:
-    writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-
-
 def _read_inputs(inputs) -> tuple[np.ndarray, list[str] | None, dict[str, str], dict[str, tuple]]:
     """(rows, names or None, errors by name, warnings by name) for a CSV, an image, a folder or arrays."""
     if isinstance(inputs, np.ndarray) or isinstance(inputs, (list, tuple)) and inputs and \
@@ -99,8 +93,6 @@ def _read_inputs(inputs) -> tuple[np.ndarray, list[str] | None, dict[str, str], 
     if path.is_file() and path.suffix.lower() == ".csv":
         return kaggle.read_test_csv(path), None, {}, {}
     loaded = images.load_images(path)
-    if isinstance(loaded, tuple):  # the reader of the first milestone: (X, names), stopping at a bad image
-        return loaded[0], loaded[1], {}, {}
     return loaded.X, loaded.names, dict(loaded.errors), dict(loaded.warnings)
 
 
@@ -116,6 +108,8 @@ def predict(model: Any, inputs, *, output: str | os.PathLike | None = None,
         estimator, meta, source = model, {}, None
     if meta.get("task") == "denoise":
         raise UsageError(f"{source} is a denoiser; predicting labels needs a classifier.")
+    if output is not None:
+        refuse_overwriting(output, inputs if isinstance(inputs, (str, os.PathLike)) else None, source)
     X, names, errors, warned = _read_inputs(inputs)
     labels = estimator.predict(X) if len(X) else np.empty(0, dtype=np.int64)
     proba = estimator.predict_proba(X) if hasattr(estimator, "predict_proba") and len(X) else None
@@ -125,7 +119,7 @@ def predict(model: Any, inputs, *, output: str | os.PathLike | None = None,
                "label_counts": {str(d): int(c) for d, c in enumerate(counts)}, "errors": errors}
     result = PredictResult(figures, estimator, X=X, labels=np.asarray(labels), probabilities=proba,
                            classes=getattr(estimator, "classes_", None), names=names)
-    result.warnings += [f"{name}: {w}" for name, found in warned.items() for w in found]
+    result.warnings += [f"{name} {w}." for name, found in warned.items() for w in found]
     if names is not None and len(names) <= PREVIEW:
         figures["predictions"] = {row["image"]: row["label"] for row in result.rows()}
     if output is not None:
