@@ -83,6 +83,8 @@ def train(
     model: Optional[str] = typer.Argument(None, help="Model name (see `digitlab models`).", metavar="MODEL"),
     augment: Optional[str] = typer.Option(None, "--augment", help="Training-set augmentation: shift."),
     n_test: Optional[int] = NTestOpt,
+    holdout: Optional[float] = typer.Option(None, "--holdout", help="csv:PATH datasets: share of the rows held "
+                                            "out as the test split (default 0.2; 0 trains on every row)."),
     epochs: Optional[int] = EpochsOpt,
     batch_size: Optional[int] = BatchOpt,
     lr: Optional[float] = LrOpt,
@@ -100,7 +102,8 @@ def train(
     out = Output(o.as_json, o.quiet)
     if model is None and resume is None:
         raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
-    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42) if not resume else o.dataset
+    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42, holdout) if not resume \
+        else o.dataset
     with out.progress(f"{model or 'resuming'}") as step:
         result = run_train(model, data, params=_model_params(o.sets, epochs, batch_size, lr, preset),
                            augment=augment, n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
@@ -260,7 +263,7 @@ def demo(o: Options = None) -> None:
     root = runs_root(o.runs)
     out.info(f"[bold]digitlab demo[/] on {data.name} ({len(data.X_train):,} train / {len(data.X_test):,} test "
              f"images, from {data.source}); runs in {root}")
-    with out.progress("demo", total=len(lineup.LINEUP)) as step:
+    with out.working("demo", total=len(lineup.LINEUP)) as step:
         def report(model: str, result) -> None:
             m = result.metrics
             figure = f"test accuracy {m['test_accuracy']:.4f}" if "test_accuracy" in m else f"PSNR {m['psnr']:.2f} dB"

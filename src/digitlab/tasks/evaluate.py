@@ -60,7 +60,9 @@ def evaluate(model: Any, data: DataLike = None, *, n_test: int | None = None, no
         estimator, meta, source = saved.estimator, saved.meta, str(model)
     else:
         estimator, meta, source = model, {}, None
-    dataset = dataset_for(data if data is not None else meta.get("dataset"), data_dir=data_dir, seed=seed)
+    own = data is None and str(meta.get("dataset", "")).startswith("csv:")  # the split the model was tested on
+    dataset = dataset_for(data if data is not None else meta.get("dataset"), data_dir=data_dir, seed=meta.get(
+        "seed", seed) if own else seed, holdout=meta.get("holdout") if own else None)
     X_test, y_test = first(dataset.X_test, dataset.y_test, n_test, "n_test")
     base = {"model_file": source, "model": meta.get("model", type(estimator).__name__), "dataset": dataset.name,
             "n_test": int(len(X_test))}
