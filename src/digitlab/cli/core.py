@@ -63,6 +63,17 @@ def _model_params(sets, epochs=None, batch_size=None, lr=None, preset=None) -> d
     return params or None
 
 
+def _fit(out: Output, o: Options, task, label: str, model, params, common: dict, holdout=None, **own):
+    """Load the data (a resumed run names its own), then run a train or denoise task under a progress bar."""
+    from ..runs import runs_root
+
+    seed = common["seed"] if common["seed"] is not None else 42
+    data = o.dataset if common["resume"] else load_data(o.dataset, o.data_dir, out, seed, holdout)
+    with out.progress(label) as step:
+        return task(model, data, params=params, n_train=o.n_train, runs=runs_root(o.runs), data_dir=o.data_dir,
+                    progress=step, **common, **own)
+
+
 def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
     """Render a train or denoise result; an interrupted run says so and exits 130."""
     out.notes(result)
@@ -96,18 +107,14 @@ def train(
     o: Options = None,
 ) -> None:
     """Train a classifier, score it on the test split and save a run folder."""
-    from ..runs import runs_root
     from ..tasks.train import train as run_train
 
     out = Output(o.as_json, o.quiet)
     if model is None and resume is None:
         raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
-    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42, holdout) if not resume \
-        else o.dataset
-    with out.progress(f"{model or 'resuming'}") as step:
-        result = run_train(model, data, params=_model_params(o.sets, epochs, batch_size, lr, preset),
-                           augment=augment, n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
-                           save_model=not no_save, resume=resume, data_dir=o.data_dir, progress=step)
+    result = _fit(out, o, run_train, model or "resuming", model, _model_params(o.sets, epochs, batch_size, lr, preset),
+                  dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), holdout=holdout,
+                  augment=augment)
     _finish_fit(out, result, f"{result.metrics['model']} on {result.metrics['dataset']}",
                 ["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy", "fit_seconds",
                  "predict_seconds", "run"])
@@ -130,16 +137,13 @@ def denoise(
 ) -> None:
     """Train a denoiser on noisy train images against clean ones; report RMSE, PSNR, SSIM and a PNG grid."""
     from ..data.noise import parse_noise
-    from ..runs import runs_root
     from ..tasks.denoise import denoise as run_denoise
 
     out = Output(o.as_json, o.quiet)
     parse_noise(noise)  # refuse a bad spec before loading any data
-    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42) if not resume else o.dataset
-    with out.progress(f"{model or 'denoiser'} on {noise}") as step:
-        result = run_denoise(model, data, noise=noise, params=_model_params(o.sets, epochs, batch_size, lr),
-                             n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
-                             save_model=not no_save, resume=resume, data_dir=o.data_dir, progress=step)
+    result = _fit(out, o, run_denoise, f"{model or 'denoiser'} on {noise}", model,
+                  _model_params(o.sets, epochs, batch_size, lr),
+                  dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), noise=noise)
     m = result.metrics
     m["plot"] = str(Path(m["run"]) / "denoise.png") if "denoise.png" in m.get("plots", []) else None
     _finish_fit(out, result, f"{m['model']} denoising {m['noise']} on {m['dataset']}",
