@@ -28,6 +28,7 @@ _EXPORTS = {
     "to_mnist": "digitlab.api:to_mnist",
     "add_noise": "digitlab.api:add_noise",
     "leaderboard": "digitlab.api:leaderboard",
+    "report": "digitlab.htmlreport:report",
     "DigitlabError": "digitlab.errors:DigitlabError",
     **{task: f"digitlab.tasks.{task}:{task}" for task in
        ("train", "denoise", "binary", "multiclass", "multilabel", "search", "evaluate", "predict", "show", "info")},
