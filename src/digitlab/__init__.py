@@ -36,6 +36,13 @@ _EXPORTS = {
 
 __all__ = ["__version__", *_EXPORTS]
 
+# ``digitlab.leaderboard`` names a module and a public function. Importing the module (the command line and the
+# report do) sets the package's attribute to it once, hiding the function; imported here first (it is light) and its
+# name dropped, the function is found through _EXPORTS whatever is imported later.
+from . import leaderboard as _leaderboard_module  # noqa: E402,F401
+
+globals().pop("leaderboard")
+
 
 def __getattr__(name: str):
     try:

@@ -274,9 +274,11 @@ def demo(o: Options = None) -> None:
             out.info(f"  {model:<14} {figure}   fit {m['fit_seconds']:.1f} s, predict {m['predict_seconds']:.1f} s")
             step(1)
 
-        rows, summary = lineup.run_demo(data, root, o.seed, report)
+        rows, summary, index = lineup.run_demo(data, root, o.seed, report)
     if o.as_json:
-        out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.glob("*.png"))]})
+        out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.glob("*.png"))],
+                    "report": str(index)})
         return
     show_leaderboard(out, rows, f"Leaderboard ({root})")
     out.info(f"plots: {summary}/leaderboard.png, {summary}/test-digits.png")
+    out.say(f"report: {index}")
