@@ -80,6 +80,7 @@ def test_names_choose_runs_by_folder_name_or_path_and_the_report_stays_when_runs
         assert all(target.is_file() for target in links(page))
     with pytest.raises(DigitlabError, match="No run folder no-such-run"):
         digitlab.report(runs.root, names=["no-such-run"], output=tmp_path / "other")
+    assert not (tmp_path / "other").exists()
 
 
 def test_a_damaged_run_asked_for_by_name_is_skipped_with_a_warning(runs, tmp_path):
@@ -135,7 +136,7 @@ def test_the_default_output_is_report_in_the_runs_folder_and_the_result_shows_in
     result = digitlab.report(root)
     assert result.index == root / "report" / "index.html"
     assert digitlab.leaderboard(root)[0]["model"] == "knn"  # the report folder is not taken for a run
-    assert result.index.as_uri() in result._repr_html_() and "1 runs" in repr(result)
+    assert result.index.as_uri() in result._repr_html_() and "1 run)" in repr(result)
 
 
 def test_the_report_keeps_the_leaderboard_function_public():

@@ -24,7 +24,8 @@ from ._site import Site
 # input's PSNR (beside the cleaned PSNR on the run's page), so that the table fits a laptop's screen; status last.
 HEADERS = {key: header for key, header in {**COLUMNS, "n_train": "images", "set": "key params", "kind": "task"}.items()
            if key not in ("run", "noisy_psnr", "status")} | {"status": "status"}
-WRAPPED = ("model", "set", "dataset", "noise")  # columns whose text may break over lines; the others keep to one
+# Columns whose text may break over lines (a model's name only when long: "random-forest" stays whole).
+WRAPPED = ("model", "set", "dataset", "noise")
 STATIC = ("report.css", "report.js")
 CHART = "accuracy_vs_time.png"
 # What a damaged metrics.json (edited by hand, written by another tool) makes a page fail with.
@@ -40,14 +41,16 @@ class ReportResult:
     pages: list[Path] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    def _runs(self) -> str:
+        n, skipped = self.metrics.get("n_runs", 0), len(self.metrics.get("skipped", []))
+        return f"{n} run{'' if n == 1 else 's'}" + (f", {skipped} skipped" if skipped else "")
+
     def __repr__(self) -> str:
-        return f"ReportResult({str(self.index)!r}: {self.metrics.get('n_runs', 0)} runs)"
+        return f"ReportResult({str(self.index)!r}: {self._runs()})"
 
     def _repr_html_(self) -> str:
-        skipped = len(self.metrics.get("skipped", []))
-        more = f", {skipped} run folder(s) skipped" if skipped else ""
         return (f"<div><b>digitlab report</b>: <a href='{html.escape(self.index.as_uri())}' target='_blank'>"
-                f"{html.escape(str(self.index))}</a> ({self.metrics.get('n_runs', 0)} runs{more})</div>")
+                f"{html.escape(str(self.index))}</a> ({self._runs()})</div>")
 
 
 def report(runs: str | Path | None = None, names: Sequence[str | Path] | None = None,
@@ -61,10 +64,14 @@ def report(runs: str | Path | None = None, names: Sequence[str | Path] | None = 
     A run folder that cannot be read is left out with a warning; the report is still written.
     """
     root = runs_root(runs)
-    site = Site(Path(output).expanduser() if output is not None else root / "report")
+    if names is None and not root.is_dir():
+        raise DigitlabError(f"No runs in {root}: it is not a folder (`digitlab train knn-fast` or `make demo` "
+                            f"makes some).")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pages = _pages(_entries(root, names), site)
+        entries = _entries(root, names)  # first: a run that does not exist leaves no report folder behind
+        site = Site(Path(output).expanduser() if output is not None else root / "report")
+        pages = _pages(entries, site)
     skipped = []
     for w in caught:  # shown again, now that the block is left, as they would have been
         if issubclass(w.category, RunWarning) and str(w.message).startswith("skipped run"):
@@ -158,7 +165,7 @@ def _write_index(site: Site, pages: list[tuple[dict, Page]], root: Path | None, 
     rows = [row for row, _ in pages]
     keys = [key for key in HEADERS if (key in ("model", "status") or any(
         row.get(key) not in (None, {}) for row in rows))]
-    columns = [{"label": HEADERS[key], "number": key in NUMBERS, "wrap": key in WRAPPED, "key": key,
+    columns = [{"label": HEADERS[key], "number": key in NUMBERS, "key": key,
                 "first": "descending" if key in NUMBERS and key not in LOWER_IS_BETTER else "ascending"}
                for key in keys]
     table = [{"status": _status_class(row), "cells": [_cell(row, key, page) for key in keys]} for row, page in pages]
@@ -174,7 +181,9 @@ def _cell(row: dict, key: str, page: Page) -> dict[str, Any]:
     else:
         sort = "" if value in (None, {}) else fmt(value)
     text = fmt_seconds(value) if key.endswith("_seconds") else fmt(value) if value != {} else MISSING
-    return {"text": text, "sort": sort,
+    if key == "model" and value is None:  # a gallery: no model, but a page to open all the same
+        text = sort = str(row.get("kind") or "run")
+    return {"text": text, "sort": sort, "wrap": key in WRAPPED and (key != "model" or len(text) > 20),
             "href": page.href if key == "model" else None, "title": page.name if key == "model" else None}
 
 

@@ -102,7 +102,7 @@ def build_page(run: Run, site: Site, slug: str) -> Page:
     sections = [section for build in SECTIONS if (section := build(r)) is not None and section.blocks]
     headline = [(label, fmt_seconds(data[key]) if key.endswith("seconds") else fmt(data[key]))
                 for key, label in HEADLINE.items() if is_number(data.get(key))]
-    model, dataset = data.get("model") or "run", data.get("dataset")
+    model, dataset = data.get("model") or r.kind or "run", data.get("dataset")
     return Page(name=run.name, slug=slug, title=f"{model} on {dataset}" if dataset else str(model), kind=r.kind,
                 status=str(data.get("status") or "complete"), error=data.get("error"), folder=str(run.path),
                 started=data.get("started"), headline=headline, sections=sections)
