@@ -29,7 +29,7 @@ import numpy as np
 
 from digitlab.data.datasets import load_dataset
 from digitlab.data.noise import parse_noise
-from digitlab.evaluate.metrics import accuracy, denoise_scores
+from digitlab.evaluation.metrics import accuracy, denoise_scores
 from digitlab.models import neural
 from digitlab.models.classical import knn_denoise
 

@@ -27,7 +27,7 @@ _EXPORTS = {
     "load_model": "digitlab.api:load_model",
     "to_mnist": "digitlab.api:to_mnist",
     "add_noise": "digitlab.api:add_noise",
-    "leaderboard": "digitlab.api:leaderboard",
+    "leaderboard": "digitlab.ranking:leaderboard",
     "report": "digitlab.htmlreport:report",
     "DigitlabError": "digitlab.errors:DigitlabError",
     **{task: f"digitlab.tasks.{task}:{task}" for task in
@@ -36,12 +36,8 @@ _EXPORTS = {
 
 __all__ = ["__version__", *_EXPORTS]
 
-# ``digitlab.leaderboard`` names a module and a public function. Importing the module (the command line and the
-# report do) sets the package's attribute to it once, hiding the function; imported here first (it is light) and its
-# name dropped, the function is found through _EXPORTS whatever is imported later.
-from . import leaderboard as _leaderboard_module  # noqa: E402,F401
-
-globals().pop("leaderboard")
+# A public name must not be the name of a module of the package: importing that module would set the package's
+# attribute to the module, hiding the function (hence ranking.py holds ``leaderboard``, htmlreport/ ``report``).
 
 
 def __getattr__(name: str):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .data.datasets import Dataset
-from .leaderboard import leaderboard
+from .ranking import leaderboard
 from .runs import new_run
 
 
@@ -43,7 +43,7 @@ def run_demo(data: Dataset, runs_root, seed: int = 42,
     """Run every step of the lineup into ``runs_root``, then draw the leaderboard chart and the test digits as
     the best classifier read them, and write the HTML report of the lineup's runs; returns the leaderboard rows,
     the folder holding the two PNGs and the report's index.html (in that folder's report/)."""
-    from .evaluate import plots
+    from .evaluation import plots
     from .htmlreport import report as write_report
     from .tasks.denoise import denoise
     from .tasks.train import train

@@ -8,7 +8,7 @@ from PIL import Image
 from sklearn.neighbors import KNeighborsClassifier
 
 from digitlab.data import kaggle
-from digitlab.evaluate.metrics import rmse
+from digitlab.evaluation.metrics import rmse
 from digitlab.tasks.denoise import noisy_pair
 
 N_TRAIN, N_TEST = 2000, 300

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 import digitlab
-from digitlab.leaderboard import RunWarning
+from digitlab.ranking import RunWarning
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 import digitlab
 from digitlab.errors import DigitlabError, OutputError
-from digitlab.leaderboard import RunWarning
+from digitlab.ranking import RunWarning
 
 
 def _page(site, run) -> str:
@@ -141,6 +141,6 @@ def test_the_default_output_is_report_in_the_runs_folder_and_the_result_shows_in
 
 def test_the_report_keeps_the_leaderboard_function_public():
     code = ("import digitlab, tempfile\ndigitlab.report(tempfile.mkdtemp(), output=tempfile.mkdtemp() + '/r')\n"
-            "import digitlab.leaderboard\nprint(callable(digitlab.leaderboard), callable(digitlab.report))")
+            "import digitlab.ranking\nprint(callable(digitlab.leaderboard), callable(digitlab.report))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.split() == ["True", "True"], proc.stderr

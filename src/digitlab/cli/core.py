@@ -231,7 +231,7 @@ def leaderboard(
     as_json: bool = JsonOpt,
 ) -> None:
     """All runs as one table: model, dataset, params, train and test accuracy, times, date."""
-    from ..leaderboard import leaderboard as ranked
+    from ..ranking import leaderboard as ranked
     from ..runs import runs_root
 
     out = Output(as_json)
@@ -247,7 +247,7 @@ def leaderboard(
 def show_leaderboard(out: Output, rows: list[dict], title: str) -> None:
     """The leaderboard as a table, with only the columns some run has a value for (status: when not all
     complete); the run folder's name is in ``--json``, the date tells runs apart here."""
-    from ..leaderboard import COLUMNS
+    from ..ranking import COLUMNS
 
     shown = {key: header for key, header in COLUMNS.items()
              if key != "run" and any(row.get(key) not in (None, {}) for row in rows)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from .._version import __version__
 from ..errors import DigitlabError, OutputError
-from ..leaderboard import COLUMNS, LOWER_IS_BETTER, NUMBERS, RunWarning, leaderboard
+from ..ranking import COLUMNS, LOWER_IS_BETTER, NUMBERS, RunWarning, leaderboard
 from ..runs import Run, find_run, runs_root
 from ._blocks import MISSING, fmt, fmt_seconds
 from ._pages import Page, build_page
@@ -196,7 +196,7 @@ def _chart(site: Site, rows: list[dict]) -> str | None:
     """Test accuracy against fit seconds of the classifier runs, as a PNG beside the index (None: no such run)."""
     from matplotlib.figure import Figure
 
-    from ..evaluate import plots
+    from ..evaluation import plots
 
     points = [row for row in rows if isinstance(row.get("test_accuracy"), (int, float))
               and isinstance(row.get("fit_seconds"), (int, float)) and row.get("status") in ("complete", "interrupted")]

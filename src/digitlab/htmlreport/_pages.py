@@ -184,7 +184,7 @@ def _per_class(r: RunFiles) -> Section | None:
 
 
 def _drawn_confusion(r: RunFiles) -> Figure | None:
-    from ..evaluate import plots
+    from ..evaluation import plots
 
     matrix = r.data.get("confusion_matrix")
     if not isinstance(matrix, list) or not matrix:
@@ -209,7 +209,7 @@ def _errors(r: RunFiles) -> Section | None:
 
 
 def _training(r: RunFiles) -> Section | None:
-    from ..evaluate import plots
+    from ..evaluation import plots
 
     history = r.data.get("history")
     if not isinstance(history, list) or not history:

@@ -48,7 +48,7 @@ class Site:
 
     def figure(self, fig: Any, relative: str) -> Path:
         """Save a matplotlib figure as the PNG ``relative``."""
-        from ..evaluate.plots import save_figure
+        from ..evaluation.plots import save_figure
 
         return save_figure(fig, self.path(relative))
 

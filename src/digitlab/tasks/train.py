@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
-from ..evaluate import metrics as m
+from ..evaluation import metrics as m
 from ..models import persist
 from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_meta, model_name,
                      net_watcher, no_progress, resolved_params, timed)
@@ -40,7 +40,7 @@ class TrainResult(TaskResult):
 
     def plot_confusion_matrix(self, ax=None):
         """Test-split confusion matrix (rows actual, columns predicted)."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         labels = self.metrics["labels"]
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), labels, ax=ax,
@@ -49,14 +49,14 @@ class TrainResult(TaskResult):
 
     def plot_misclassified(self, n: int = 30, ax=None):
         """The first ``n`` misclassified test digits with true and predicted labels (and confidence)."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
                                            n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
 
     def plot_history(self, ax=None):
         """A net's loss and validation score per epoch."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.training_history(self.metrics["history"], ax=ax, title=f"{self.metrics['model']}: training")
 
