@@ -2,7 +2,7 @@
 
 scikit-learn models are saved with skops (``.skops``): loading checks every type in the file
 against ``TRUSTED_TYPES`` and refuses anything else, so a crafted file cannot run code. Neural nets
-are saved as safetensors (``.safetensors``: tensors plus a JSON header) by ``digitlab.models.neural``.
+are saved as safetensors (``.safetensors``: tensors plus a JSON header) by ``digitlab.models.neural.files``.
 Pickles are never written nor read.
 
 A digitlab model file carries its own description (``ModelFile.meta``: model name, task,
@@ -11,6 +11,7 @@ parameters, training data, test figures), so ``evaluate``, ``predict`` and ``inf
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +45,13 @@ class ModelFile:
 
 
 def is_net(estimator) -> bool:
-    """True for digitlab's PyTorch models, which are saved as safetensors."""
-    return type(estimator).__module__ == "digitlab.models.neural"
+    """True for digitlab's PyTorch models, which are saved as safetensors.
+
+    An instance of a net implies its base class is loaded: when it is not, the answer is False without
+    importing PyTorch.
+    """
+    base = sys.modules.get("digitlab.models.neural.base")
+    return base is not None and isinstance(estimator, base.NeuralEstimator)
 
 
 def suffix_for(estimator) -> str:

@@ -1,20 +1,21 @@
 """The PyTorch networks behind digitlab's neural models: small, one class per net, each built from a config.
 
 Every net reads a batch of images shaped (n, 1, 28, 28) — or (n, 784) for the fully connected ones —
-already scaled and centred by its wrapper in :mod:`digitlab.models.neural`, and returns logits
+already scaled and centred by its estimator (:mod:`digitlab.models.neural.base`), and returns logits
 (classifiers) or pixel logits on the [0, 1] scale (denoisers). The configs are plain dataclasses so
 that a saved model can be rebuilt from JSON without running any code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..shapes import SIDE
+from ...shapes import SIDE
 
 
 @dataclass
@@ -203,6 +204,17 @@ NETS: dict[str, tuple[type[nn.Module], type]] = {
     "DAEMLP": (DAEMLP, DAEMLPConfig),
     "ConvDenoiser": (ConvDenoiser, ConvDenoiserConfig),
 }
+
+
+def config_json(name: str, **fields: Any) -> dict[str, Any]:
+    """The named net's whole config as plain JSON values (tuples become lists), defaults filled in."""
+    return {k: _plain(v) for k, v in asdict(NETS[name][1](**fields)).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") else value  # NumPy scalars
 
 
 def build(name: str, config: dict) -> nn.Module:

@@ -1,0 +1,233 @@
+"""The estimator base of digitlab's nets: declared parameters, seeds, input scaling, fitting and predicting.
+
+Every net takes images as (n, 784) rows on the 0..255 scale (uint8, int16 or float) and scales them inside:
+pixels / 255, then centred and divided by the training set's mean and standard deviation (two numbers,
+saved with the model). :class:`NeuralEstimator` is the root of every digitlab net (the ensemble included);
+:class:`NetEstimator` is one net trained by :mod:`.training`'s loop. A subclass says which net to build
+(``_net_spec``), the loss and the validation score; classifiers and denoisers do so in their own modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError  # scikit-learn's own (a ValueError)
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+from torch.nn import functional as F
+
+from ...shapes import N_PIXELS, SIDE
+from . import checkpoints, networks, params, storage, training
+from .compute import resolve_precision, torch_threads
+
+EVAL_BATCH = 1000  # rows per forward pass when predicting
+
+# Parameters not saved with a model: callbacks and file paths belong to one run, not to the model.
+NOT_SAVED = frozenset({"progress", "checkpoint_path", "resume_from"})
+
+
+class NeuralEstimator(BaseEstimator):
+    """The root of digitlab's nets: parameters declared once (see :mod:`.params`), seeds, saved parameters.
+
+    A subclass declares ``_own_params`` and the shared defaults it changes (``_shared_defaults``); its
+    ``__init__`` and the Parameters section of its docstring are generated from them.
+    """
+
+    _own_params: dict[str, params.Param] = {}
+    _shared_defaults: dict[str, Any] = {}
+    _image_input = True  # feed (n, 1, 28, 28) rather than (n, 784)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_own_params" in cls.__dict__ or "_shared_defaults" in cls.__dict__:
+            params.install(cls, params.table(cls._own_params, cls._shared_defaults))
+
+    def _seed(self) -> int:
+        if isinstance(self.random_state, (int, np.integer)):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def _saved_params(self) -> dict[str, Any]:
+        """Constructor parameters that describe the model, as JSON values."""
+        return {k: storage.jsonable(v) for k, v in self.get_params(deep=False).items() if k not in NOT_SAVED}
+
+    def _nets(self) -> list[nn.Module]:
+        return [self.net_]
+
+
+class NetEstimator(NeuralEstimator):
+    """One net, trained by the shared loop; the file state it saves and restores.
+
+    A subclass provides ``_net_spec`` (net name and JSON config), ``_loss`` and ``_evaluate``, and may
+    change ``_resolved`` (a preset's values), ``_augment`` (the batch trained on) and ``_precision``.
+    """
+
+    # --- what a subclass provides -------------------------------------------------------------------
+    def _net_spec(self) -> tuple[str, dict]:
+        raise NotImplementedError
+
+    def _resolved(self) -> dict[str, Any]:
+        """The parameters in effect: the ones given (a preset may fill those left as None)."""
+        return self.get_params(deep=False)
+
+    def _augment(self, xb: torch.Tensor, generator: torch.Generator, target: torch.Tensor) -> torch.Tensor:
+        """The batch the net trains on, from the prepared inputs ``xb`` and their targets."""
+        return xb
+
+    def _target_info(self) -> dict:
+        """What a model file keeps about the targets (classes, number of outputs)."""
+        return {}
+
+    def _set_target_info(self, info: dict) -> None:
+        pass
+
+    def _precision(self) -> str:
+        """The ``precision`` asked for ("auto", "float32" or "bfloat16"); nets without the parameter use float32."""
+        return self._resolved().get("precision", "float32")
+
+    def _settings(self) -> training.Settings:
+        r = self._resolved()
+        self._check_settings(r)
+        return training.Settings(epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"],
+                                 weight_decay=r["weight_decay"], schedule=r["schedule"],
+                                 precision=resolve_precision(self._precision()))
+
+    def _check_settings(self, s: dict) -> None:
+        for name in ("epochs", "batch_size"):
+            if not isinstance(s[name], (int, np.integer)) or s[name] < 1:
+                raise InvalidParameterError(f"{name} must be a positive integer, got {s[name]!r}.")
+        if not (isinstance(s["lr"], (int, float)) and s["lr"] > 0):
+            raise InvalidParameterError(f"lr must be a positive number, got {s['lr']!r}.")
+        if not 0 <= self.validation_fraction < 1:
+            raise InvalidParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
+        if not isinstance(self.patience, (int, np.integer)) or self.patience < 1:
+            raise InvalidParameterError(f"patience must be a positive integer, got {self.patience!r}.")
+        resolve_precision(self._precision())
+        if s["schedule"] not in ("onecycle", "constant"):
+            raise InvalidParameterError(f"schedule must be 'onecycle' or 'constant', got {s['schedule']!r}.")
+
+    # --- input handling -----------------------------------------------------------------------------
+    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
+        """Rows on the 0..255 scale -> standardised float32 tensor shaped for the net."""
+        t = torch.tensor(np.asarray(X, dtype=np.float32))
+        t = (t / 255.0 - self.input_mean_) / self.input_std_
+        if self._image_input:
+            if t.shape[1] < N_PIXELS:
+                t = F.pad(t, (0, N_PIXELS - t.shape[1]), value=(0.0 - self.input_mean_) / self.input_std_)
+            t = t.reshape(-1, 1, SIDE, SIDE).contiguous(memory_format=torch.channels_last)
+        return t
+
+    def _check_X(self, X, y="no_validation", reset=False):
+        kw = dict(dtype=[np.float32, np.float64], ensure_min_samples=1)
+        if isinstance(y, str) and y == "no_validation":
+            X = validate_data(self, X, reset=reset, **kw)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, multi_output=not isinstance(self, ClassifierMixin), **kw)
+        if self._image_input and X.shape[1] > N_PIXELS:
+            raise ValueError(f"{type(self).__name__} reads 28x28 images: rows of at most {N_PIXELS} pixels, "
+                             f"got {X.shape[1]}.")
+        return X if isinstance(y, str) and y == "no_validation" else (X, y)
+
+    # --- fitting ------------------------------------------------------------------------------------
+    def _fit_tensors(self, X: np.ndarray, T: torch.Tensor) -> None:
+        """Train on rows X (0..255) and encoded targets T; sets net_, history_, interrupted_ and more."""
+        settings = self._settings()
+        seed = self._seed()
+        train_idx, val_idx = _split(X.shape[0], self.validation_fraction, seed)
+        Xf = np.asarray(X, dtype=np.float32)
+        scaled = Xf[train_idx.numpy()] / 255.0
+        self.input_mean_ = float(scaled.mean())
+        self.input_std_ = float(scaled.std()) or 1.0
+        del scaled
+        Xt = self._to_tensor(Xf)
+        data = training.Split(Xt[train_idx], T[train_idx], Xt[val_idx], T[val_idx])
+        del Xt
+        self.net_name_, self.net_config_ = self._net_spec()
+        self.precision_ = settings.precision
+        with torch_threads(self.n_threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            state = self._train(settings, seed, data)
+        self.history_ = state.history
+        self.best_epoch_ = state.best_epoch
+        self.n_epochs_ = len(state.history)
+        self.stopped_early_ = bool(state.stopped) and len(state.history) < settings.epochs
+        self.fit_seconds_ = state.seconds
+        self.interrupted_ = state.interrupted
+        self.resumed_from_epoch_ = state.resumed_from
+
+    def _train(self, settings: training.Settings, seed: int, data: training.Split) -> training.State:
+        """Build the net (the first draw from the seeded generator), resume if asked, run the loop."""
+        net = networks.build(self.net_name_, self.net_config_)
+        if self._image_input:
+            net = net.to(memory_format=torch.channels_last)
+        self.net_ = net
+        state = training.start(net, settings, seed, len(data.X_train))
+        ident = checkpoints.Identity(type(self).__name__, self._saved_params(), len(data.X_train) + len(data.X_val),
+                                     self.input_mean_, self.input_std_, self.net_name_, self.net_config_)
+        if self.resume_from:
+            checkpoints.restore(self.resume_from, state, ident)
+        callbacks = [training.KeepBest(), training.EarlyStopping(self.patience)]
+        if self.checkpoint_path:
+            callbacks.append(checkpoints.Checkpoint(self.checkpoint_path, ident))
+        callbacks.append(training.Report(self.progress, self.verbose))
+        objective = training.Objective(self._augment, self._loss, self._evaluate)
+        return training.run(state, data, objective, callbacks)
+
+    # --- predicting ---------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def _forward(self, net: nn.Module, X: torch.Tensor) -> torch.Tensor:
+        net.eval()
+        return torch.cat([net(X[i:i + EVAL_BATCH]) for i in range(0, len(X), EVAL_BATCH)]) if len(X) else X
+
+    def _predict_raw(self, X) -> torch.Tensor:
+        check_is_fitted(self, "net_")
+        X = self._check_X(X)
+        with torch_threads(self.n_threads):
+            return self._forward(self.net_, self._to_tensor(X))
+
+    # --- what a model file holds --------------------------------------------------------------------
+    def _state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
+        info = {"net": self.net_name_, "config": storage.jsonable(self.net_config_),
+                "preprocessing": {"scale": 1 / 255, "mean": self.input_mean_, "std": self.input_std_,
+                                  "image": self._image_input},
+                "n_features_in": int(self.n_features_in_), "history": self.history_,
+                "best_epoch": self.best_epoch_, "interrupted": self.interrupted_,
+                "fit_seconds": self.fit_seconds_, "precision": self.precision_, **self._target_info()}
+        return tensors, info
+
+    def _set_state(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
+        net = networks.build(info["net"], info["config"])
+        net.load_state_dict(storage.strip(tensors, "net."), strict=True)
+        net.eval()
+        if self._image_input:
+            net = net.to(memory_format=torch.channels_last)
+        self.net_, self.net_name_, self.net_config_ = net, info["net"], info["config"]
+        pre = info["preprocessing"]
+        self.input_mean_, self.input_std_ = float(pre["mean"]), float(pre["std"])
+        self.n_features_in_ = int(info["n_features_in"])
+        self.history_ = info["history"]
+        self.best_epoch_ = info["best_epoch"]
+        self.n_epochs_ = len(self.history_)
+        self.interrupted_ = bool(info["interrupted"])
+        self.fit_seconds_ = info.get("fit_seconds")
+        self.precision_ = info.get("precision", "float32")
+        self.resumed_from_epoch_ = None
+        self.stopped_early_ = False
+        self._set_target_info(info)
+
+
+def _split(n: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row indices (train, validation): a seeded random share held out, none if it would be empty or leave <2."""
+    n_val = int(round(validation_fraction * n))
+    if n_val < 1 or n - n_val < 2:
+        n_val = 0
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[n_val:], order[:n_val]
+
+
+__all__ = ["NeuralEstimator", "NetEstimator", "EVAL_BATCH", "NOT_SAVED"]
