@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import InvalidParameterError  # scikit-learn's own (a ValueError)
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.nn import functional as F
@@ -40,6 +39,7 @@ class NeuralEstimator(BaseEstimator):
     _own_params: dict[str, params.Param] = {}
     _shared_defaults: dict[str, Any] = {}
     _image_input = True  # feed (n, 1, 28, 28) rather than (n, 784)
+    _net_names: tuple[str, ...] = ()  # the nets (networks.NETS) a model file of this class may hold
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -97,18 +97,7 @@ class NetEstimator(NeuralEstimator):
                                  precision=resolve_precision(self._precision()))
 
     def _check_settings(self, s: dict) -> None:
-        for name in ("epochs", "batch_size"):
-            if not isinstance(s[name], (int, np.integer)) or s[name] < 1:
-                raise InvalidParameterError(f"{name} must be a positive integer, got {s[name]!r}.")
-        if not (isinstance(s["lr"], (int, float)) and s["lr"] > 0):
-            raise InvalidParameterError(f"lr must be a positive number, got {s['lr']!r}.")
-        if not 0 <= self.validation_fraction < 1:
-            raise InvalidParameterError(f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}.")
-        if not isinstance(self.patience, (int, np.integer)) or self.patience < 1:
-            raise InvalidParameterError(f"patience must be a positive integer, got {self.patience!r}.")
-        resolve_precision(self._precision())
-        if s["schedule"] not in ("onecycle", "constant"):
-            raise InvalidParameterError(f"schedule must be 'onecycle' or 'constant', got {s['schedule']!r}.")
+        """Checks that need the data (the parameters alone are checked by ``_validate_params``)."""
 
     # --- input handling -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
@@ -201,24 +190,61 @@ class NetEstimator(NeuralEstimator):
         return tensors, info
 
     def _set_state(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
-        net = networks.build(info["net"], info["config"])
-        net.load_state_dict(storage.strip(tensors, "net."), strict=True)
-        net.eval()
-        if self._image_input:
-            net = net.to(memory_format=torch.channels_last)
-        self.net_, self.net_name_, self.net_config_ = net, info["net"], info["config"]
-        pre = info["preprocessing"]
-        self.input_mean_, self.input_std_ = float(pre["mean"]), float(pre["std"])
-        self.n_features_in_ = int(info["n_features_in"])
-        self.history_ = info["history"]
-        self.best_epoch_ = info["best_epoch"]
+        """Rebuild the fitted state from a file's tensors and header. Every fact is checked before it is used
+        and the tensors against the net the header describes (built on the meta device) before the net is
+        built: an inconsistency raises ``storage.Damaged`` (a ValueError), never a later failure."""
+        want = storage.want
+        self.n_features_in_ = read_n_features_in(info)
+        pre = want(info, "preprocessing", dict)
+        self.input_mean_ = float(want(pre, "mean", (int, float), storage.finite, "a finite number"))
+        self.input_std_ = float(want(pre, "std", (int, float), lambda v: storage.finite(v) and v > 0,
+                                     "a positive number"))
+        self.history_ = want(info, "history", list, lambda v: all(isinstance(r, dict) for r in v), "a list of epochs")
         self.n_epochs_ = len(self.history_)
-        self.interrupted_ = bool(info["interrupted"])
-        self.fit_seconds_ = info.get("fit_seconds")
-        self.precision_ = info.get("precision", "float32")
+        self.best_epoch_ = want(info, "best_epoch", int, lambda v: v == -1 or 1 <= v <= self.n_epochs_,
+                                "-1 or an epoch of its history")
+        self.interrupted_ = want(info, "interrupted", bool)
+        self.fit_seconds_ = read_fit_seconds(info)
+        self.precision_ = want(info, "precision", str, lambda v: v in ("float32", "bfloat16"),
+                               "float32 or bfloat16", "float32")
         self.resumed_from_epoch_ = None
         self.stopped_early_ = False
         self._set_target_info(info)
+        name = want(info, "net", str, lambda v: v in self._net_names, " or ".join(self._net_names))
+        self.net_ = self._load_net(name, want(info, "config", dict), tensors)
+
+    def _load_net(self, name: str, config: dict, tensors: dict[str, torch.Tensor]) -> nn.Module:
+        """The net ``name`` built from ``config`` with the file's weights, once the config agrees with the
+        fitted facts and the tensors have exactly the shapes the net needs."""
+        for key, fact in self._config_facts().items():
+            if key in config and config[key] != fact:
+                raise storage.Damaged(f"its net has {key}={config[key]!r} but the model {fact!r}")
+        weights = storage.strip(tensors, "net.")
+        if len(weights) != len(tensors):
+            raise storage.Damaged(f"tensor {sorted(set(tensors) - {'net.' + k for k in weights})[0]} belongs to no net")
+        storage.check_layout(weights, networks.expected_state(name, config), "net.")
+        net = networks.build(name, config)
+        net.load_state_dict(weights, strict=True)
+        net.eval()
+        if self._image_input:
+            net = net.to(memory_format=torch.channels_last)
+        self.net_name_, self.net_config_ = name, config
+        return net
+
+    def _config_facts(self) -> dict[str, Any]:
+        """What the net's config must say, given the fitted facts (inputs; classes or outputs in subclasses)."""
+        return {"n_inputs": self.n_features_in_}
+
+
+def read_n_features_in(info: dict) -> int:
+    """The number of input columns a file records: 1 to 784."""
+    return storage.want(info, "n_features_in", int, lambda v: 1 <= v <= N_PIXELS, f"an integer from 1 to {N_PIXELS}")
+
+
+def read_fit_seconds(info: dict) -> float | None:
+    """The training time a file records, if any."""
+    return storage.want(info, "fit_seconds", (int, float, type(None)),
+                        lambda v: v is None or (storage.finite(v) and v >= 0), "a number of seconds", None)
 
 
 def _split(n: int, validation_fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -62,16 +62,27 @@ def write(path, state: State, ident: Identity) -> None:
             "scheduler": storage.jsonable(sched.state_dict())
             if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) else None,
             "mean": ident.mean, "std": ident.std, "net": ident.net, "config": ident.config}
-    header = {"format": storage.FORMAT, "format_version": storage.FORMAT_VERSION, "digitlab_version": __version__,
-              "kind": "checkpoint", "class": ident.cls, "params": ident.params, "state": info}
+    header = {"digitlab_version": __version__, "kind": "checkpoint", "class": ident.cls, "params": ident.params,
+              "state": info}
     storage.write(path, tensors, header)
 
 
 def restore(path, state: State, ident: Identity) -> None:
-    """Load the checkpoint at ``path`` into ``state``, after checking it belongs to this run."""
+    """Load the checkpoint at ``path`` into ``state``, after checking it belongs to this run and that every
+    fact and tensor in it fits the run (a damaged checkpoint is a ModelError, not a failure mid-training)."""
     tensors, header = storage.read(path)
-    info = header.get("state", {})
-    _check(path, header, info, ident)
+    try:
+        info = storage.want(header, "state", dict)
+        _check_identity(path, header, info, ident)
+        _check_progress(info, state.settings.epochs)
+        storage.check_layout(tensors, _expected_tensors(state, tensors), what="the run being resumed")
+        _check_optimizer(info, state)
+        _load(state, tensors, info)
+    except (ValueError, TypeError, KeyError, IndexError, RuntimeError, OverflowError) as exc:
+        raise storage.damaged(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _load(state: State, tensors: dict[str, torch.Tensor], info: dict) -> None:
     state.net.load_state_dict(storage.strip(tensors, "net."))
     _load_optimizer(state.opt, storage.strip(tensors, "optim."), info["optimizer"])
     if info["scheduler"] is not None:
@@ -85,17 +96,79 @@ def restore(path, state: State, ident: Identity) -> None:
     state.resumed_from = state.epoch
 
 
-def _check(path, header: dict, info: dict, ident: Identity) -> None:
+def _check_identity(path, header: dict, info: dict, ident: Identity) -> None:
     if header.get("kind") != "checkpoint":
         raise ModelError(f"{path} is a saved model, not a training checkpoint.")
     if header.get("class") != ident.cls:
         raise ModelError(f"{path} is a checkpoint of a {header.get('class')}, not of a {ident.cls}.")
-    theirs, mine = header["params"], ident.params
+    theirs, mine = storage.want(header, "params", dict), ident.params
     diff = sorted(k for k in set(theirs) | set(mine) if k not in MAY_CHANGE and theirs.get(k) != mine.get(k))
     if diff:
         raise ModelError(f"{path} was made with different parameters ({', '.join(diff)}); resume with the same ones.")
-    if info["n_rows"] != ident.n_rows or info["mean"] != ident.mean or info["config"] != ident.config:
+    if info.get("n_rows") != ident.n_rows or info.get("mean") != ident.mean or info.get("config") != ident.config:
         raise ModelError(f"{path} was made on different training data; resume with the same data.")
+
+
+def _check_progress(info: dict, epochs: int) -> None:
+    """The epoch reached, the history and the best epoch must agree with each other and with ``epochs``."""
+    want = storage.want
+    epoch = want(info, "epoch", int, lambda v: 0 <= v <= epochs, f"an epoch from 0 to {epochs}")
+    want(info, "history", list, lambda v: len(v) == epoch and all(isinstance(r, dict) for r in v),
+         f"the records of {epoch} epochs")
+    want(info, "best_epoch", int, lambda v: v == -1 or 1 <= v <= epoch, "-1 or an epoch of its history")
+    want(info, "best_score", (int, float, type(None)))
+    want(info, "stopped", bool)
+
+
+def _expected_tensors(state: State, tensors: dict) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """The layout the checkpoint's tensors must have: the run's net (and best weights, if saved), Adam's
+    step and two moments for each parameter it has state for, and both random generators."""
+    net = {k: (tuple(v.shape), v.dtype) for k, v in state.net.state_dict().items()}
+    expected = {f"net.{k}": v for k, v in net.items()}
+    if any(k.startswith("best.") for k in tensors):
+        expected.update({f"best.{k}": v for k, v in net.items()})
+    params = [p for group in state.opt.param_groups for p in group["params"]]
+    for pid in sorted({k.split(".")[1] for k in tensors if k.startswith("optim.")}):
+        p = params[int(pid)] if pid.isdigit() and int(pid) < len(params) else None
+        if p is None:
+            raise storage.Damaged(f"optimiser state for parameter {pid[:20]!r}, which the net has not")
+        expected.update({f"optim.{pid}.step": ((), torch.float32),
+                         f"optim.{pid}.exp_avg": (tuple(p.shape), p.dtype),
+                         f"optim.{pid}.exp_avg_sq": (tuple(p.shape), p.dtype)})
+    rng = (tuple(torch.get_rng_state().shape), torch.uint8)
+    expected.update({"rng.torch": rng, "rng.gen": (tuple(state.gen.get_state().shape), torch.uint8)})
+    return expected
+
+
+# Scheduler entries that change as training goes; every other one must be what these parameters give.
+_COUNTERS = {"last_epoch", "_step_count", "_is_initial", "_get_lr_called_within_step", "_last_lr"}
+
+
+def _check_optimizer(info: dict, state: State) -> None:
+    """The optimiser's groups and the schedule must be the ones this run builds, up to their counters."""
+    fresh = state.opt.state_dict()["param_groups"]
+    groups = storage.want(info, "optimizer", list, lambda v: len(v) == len(fresh), "the optimiser's groups")
+    for group, ref in zip(groups, fresh):
+        if not isinstance(group, dict) or set(group) != set(ref) or group["params"] != ref["params"] \
+                or not all(_numbers(v) for k, v in group.items() if k != "params"):
+            raise storage.Damaged("its optimiser settings do not fit the net")
+    saved = info.get("scheduler")
+    if not isinstance(state.sched, torch.optim.lr_scheduler.OneCycleLR):
+        storage.want(info, "scheduler", type(None), expected="none (a constant learning rate)")
+        return
+    ref = storage.jsonable(state.sched.state_dict())
+    if not isinstance(saved, dict) or set(saved) != set(ref) \
+            or any(saved[k] != ref[k] for k in ref if k not in _COUNTERS) \
+            or not all(_numbers(saved[k]) for k in _COUNTERS & set(ref)) \
+            or not 0 <= saved["last_epoch"] <= ref["total_steps"]:
+        raise storage.Damaged("its learning-rate schedule does not fit these parameters")
+
+
+def _numbers(value) -> bool:
+    """A plain setting: None, a bool, a string, a finite number, or a list of those."""
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value if not isinstance(v, list))
+    return value is None or isinstance(value, (bool, str)) or storage.finite(value)
 
 
 def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], param_groups: list) -> None:

@@ -12,21 +12,25 @@ Example::
 from __future__ import annotations
 
 import time
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
-from sklearn.utils._param_validation import InvalidParameterError  # scikit-learn's own (a ValueError)
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch.nn import functional as F
 
+from ...shapes import SIDE
 from . import networks, storage
 from .augment import random_affine
-from .base import NetEstimator, NeuralEstimator
-from .params import SHARED, Param, optional
+from .base import NetEstimator, NeuralEstimator, read_fit_seconds, read_n_features_in
+from .compute import PRECISIONS
+from .networks import LIMITS
+from .params import SHARED, IntTuple, Param, count, optional
 
 
 class _NetClassifierMixin(ClassifierMixin):
@@ -42,6 +46,7 @@ class _NetClassifierMixin(ClassifierMixin):
 class _ClassifierBase(_NetClassifierMixin, NetEstimator):
     def fit(self, X, y):
         """Train on rows X (n, n_pixels) on the 0..255 scale and labels y; returns self."""
+        self._validate_params()
         X, y = self._check_X(X, y, reset=True)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -72,7 +77,10 @@ class _ClassifierBase(_NetClassifierMixin, NetEstimator):
         return {"classes": classes_to_json(self.classes_)}
 
     def _set_target_info(self, info: dict) -> None:
-        self.classes_ = classes_from_json(info["classes"])
+        self.classes_ = classes_from_json(storage.want(info, "classes", dict))
+
+    def _config_facts(self) -> dict[str, Any]:
+        return {**super()._config_facts(), "n_classes": len(self.classes_)}
 
 
 def classes_to_json(classes: np.ndarray) -> dict:
@@ -80,10 +88,23 @@ def classes_to_json(classes: np.ndarray) -> dict:
 
 
 def classes_from_json(data: dict) -> np.ndarray:
-    dtype = np.dtype(data["dtype"])
-    if dtype.kind not in "biufUO":
-        raise ValueError(f"class labels of dtype {dtype} are not supported")
-    return np.array(data["values"], dtype=dtype)
+    """The class labels a file records; Damaged unless they are 2 or more labels of a plain dtype."""
+    text = storage.want(data, "dtype", str)
+    try:
+        dtype = np.dtype(text)
+    except (TypeError, ValueError, OverflowError):
+        raise storage.Damaged(f"class labels of dtype {text[:40]!r}") from None
+    if dtype.kind not in "biufUO" or dtype.itemsize > 1024:  # longer labels than 256 characters: not digitlab's
+        raise storage.Damaged(f"class labels of dtype {dtype} are not supported")
+    values = storage.want(data, "values", list, lambda v: 2 <= len(v) <= LIMITS["n_classes"][1],
+                          "a list of 2 or more labels")
+    try:
+        classes = np.array(values, dtype=dtype)
+    except (ValueError, TypeError, OverflowError):
+        raise storage.Damaged(f"class labels that are not {dtype}") from None
+    if classes.ndim != 1:
+        raise storage.Damaged("class labels that are not a flat list")
+    return classes
 
 
 class MLPClassifier(_ClassifierBase):
@@ -92,7 +113,8 @@ class MLPClassifier(_ClassifierBase):
     """
 
     _image_input = False
-    _own_params = {"n_hidden": Param(400, "int", "Hidden units.")}
+    _net_names = ("MLP",)
+    _own_params = {"n_hidden": Param(400, "int", "Hidden units.", (count(*LIMITS["n_hidden"]),))}
     _shared_defaults = dict(epochs=15, batch_size=64, weight_decay=1e-4)
 
     def _net_spec(self):
@@ -103,6 +125,7 @@ class MLPClassifier(_ClassifierBase):
 class LeNet5Classifier(_ClassifierBase):
     """Seed 003's LeNet-5-like CNN (conv5x6, pool, conv5x16, pool, dense 120-84-10, leaky ReLU), Adam."""
 
+    _net_names = ("LeNet5",)
     _own_params: dict[str, Param] = {}
     _shared_defaults = dict(batch_size=32, schedule="constant")
 
@@ -125,29 +148,35 @@ _PRESET = "the preset's value"
 _CNN_PARAMS = {
     "preset": Param("standard", "{'standard', 'fast'}",
                     "Fills every parameter left as None (see CNN_PRESETS): 'standard' is the accurate net (99.7% "
-                    "on MNIST, ~15 min), 'fast' a tiny net trained one epoch (99.1%, ~20 s)."),
-    "widths": Param(None, "tuple of 3 ints or None", f"Channels of the net's three stages. None: {_PRESET}."),
-    "dropout": Param(None, "float or None", f"Dropout rate. None: {_PRESET}."),
+                    "on MNIST, ~15 min), 'fast' a tiny net trained one epoch (99.1%, ~20 s).",
+                    (StrOptions(set(CNN_PRESETS)),)),
+    "widths": Param(None, "tuple of 3 ints or None", f"Channels of the net's three stages. None: {_PRESET}.",
+                    (IntTuple(3, *LIMITS["widths"]), None)),
+    "dropout": Param(None, "float or None", f"Dropout rate. None: {_PRESET}.",
+                     (Interval(Real, 0, 1, closed="left"), None)),
     "epochs": optional(SHARED["epochs"], _PRESET),
     "batch_size": optional(SHARED["batch_size"], _PRESET),
     "lr": optional(SHARED["lr"], _PRESET),
-    "rotation": Param(None, "float or None", f"Augmentation: rotation range in degrees; 0 = none. None: {_PRESET}."),
-    "zoom": Param(None, "float or None", f"Augmentation: scale range as a fraction; 0 = none. None: {_PRESET}."),
-    "shift": Param(None, "float or None", f"Augmentation: shift range in pixels; 0 = none. None: {_PRESET}."),
+    "rotation": Param(None, "float or None", f"Augmentation: rotation range in degrees; 0 = none. None: {_PRESET}.",
+                      (Interval(Real, 0, 180, closed="both"), None)),
+    "zoom": Param(None, "float or None", f"Augmentation: scale range as a fraction; 0 = none. None: {_PRESET}.",
+                  (Interval(Real, 0, 1, closed="left"), None)),
+    "shift": Param(None, "float or None", f"Augmentation: shift range in pixels; 0 = none. None: {_PRESET}.",
+                   (Interval(Real, 0, SIDE // 2, closed="both"), None)),
     "precision": Param(None, "{'auto', 'float32', 'bfloat16'} or None",
-                       f"Training arithmetic (see ``resolve_precision``). None: {_PRESET}."),
+                       f"Training arithmetic (see ``resolve_precision``). None: {_PRESET}.",
+                       (StrOptions(set(PRECISIONS)), None)),
 }
 
 
 class CNNClassifier(_ClassifierBase):
     """A modern CNN: batch norm, dropout, random affine augmentation on the fly, AdamW with a one-cycle schedule."""
 
+    _net_names = ("CNN", "FastCNN")
     _own_params = _CNN_PARAMS
     _shared_defaults = dict(weight_decay=5e-4, validation_fraction=0.05)
 
     def _resolved(self) -> dict[str, Any]:
-        if self.preset not in CNN_PRESETS:
-            raise InvalidParameterError(f"preset must be one of {', '.join(CNN_PRESETS)}, got {self.preset!r}.")
         values = self.get_params(deep=False)
         for key, value in CNN_PRESETS[self.preset].items():
             if values.get(key) is None:
@@ -179,7 +208,7 @@ class CNNEnsembleClassifier(_NetClassifierMixin, NeuralEstimator):
     images are better spent on training.
     """
 
-    _own_params = {"n_members": Param(3, "int", "CNNs trained and averaged."), **_CNN_PARAMS}
+    _own_params = {"n_members": Param(3, "int", "CNNs trained and averaged.", (count(),)), **_CNN_PARAMS}
     _shared_defaults = {**CNNClassifier._shared_defaults, "validation_fraction": 0.0}
 
     def _member_params(self) -> dict[str, Any]:
@@ -199,8 +228,7 @@ class CNNEnsembleClassifier(_NetClassifierMixin, NeuralEstimator):
 
     def fit(self, X, y):
         """Train the members one after the other on the same rows; returns self."""
-        if not isinstance(self.n_members, (int, np.integer)) or self.n_members < 1:
-            raise InvalidParameterError(f"n_members must be a positive integer, got {self.n_members!r}.")
+        self._validate_params()
         X, y = validate_data(self, X, y, reset=True, dtype=[np.float32, np.float64])
         check_classification_targets(y)
         seed = self._seed()
@@ -238,16 +266,21 @@ class CNNEnsembleClassifier(_NetClassifierMixin, NeuralEstimator):
                          "fit_seconds": self.fit_seconds_}
 
     def _set_state(self, tensors, info):
+        want = storage.want
+        infos = want(info, "members", list, lambda v: 1 <= len(v) <= self.n_members, f"1 to {self.n_members} members")
+        self.classes_ = classes_from_json(want(info, "classes", dict))
+        self.n_features_in_ = read_n_features_in(info)
+        self.interrupted_ = want(info, "interrupted", bool)
+        self.fit_seconds_ = read_fit_seconds(info)
         self.members_ = []
-        for i, member_info in enumerate(info["members"]):
-            m = CNNClassifier(**self._member_params())
-            m._set_state(storage.strip(tensors, f"members.{i}."), member_info)
-            m.classes_ = classes_from_json(info["classes"])
-            self.members_.append(m)
-        self.classes_ = classes_from_json(info["classes"])
-        self.n_features_in_ = int(info["n_features_in"])
-        self.interrupted_ = bool(info["interrupted"])
-        self.fit_seconds_ = info.get("fit_seconds")
+        for i, member_info in enumerate(infos):
+            member = CNNClassifier(**self._member_params())
+            member._set_state(storage.strip(tensors, f"members.{i}."), member_info)
+            if not np.array_equal(member.classes_, self.classes_) or member.n_features_in_ != self.n_features_in_:
+                raise storage.Damaged(f"member {i + 1} was trained on other classes or inputs than the ensemble")
+            self.members_.append(member)
+        if sum(len(storage.strip(tensors, f"members.{i}.")) for i in range(len(infos))) != len(tensors):
+            raise storage.Damaged("it holds tensors that belong to no member")
 
     def _nets(self):
         return [m.net_ for m in self.members_]

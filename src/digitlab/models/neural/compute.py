@@ -27,9 +27,11 @@ def resolve_precision(precision: str) -> str:
 
 @contextlib.contextmanager
 def torch_threads(n_threads: int | None) -> Iterator[None]:
-    """Run the block on ``n_threads`` torch threads (None: every core), then restore the previous number."""
+    """Run the block on ``n_threads`` torch threads (None, or more than there are cores: every core), then
+    restore the previous number."""
     before = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads or os.cpu_count() or 1))
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(min(int(n_threads or cores), cores))
     try:
         yield
     finally:

@@ -9,15 +9,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import MultiOutputMixin
-from sklearn.utils._param_validation import InvalidParameterError  # scikit-learn's own (a ValueError)
+from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 from torch.nn import functional as F
 
 from ...data.noise import parse_noise
 from ...errors import UsageError
 from ...shapes import N_PIXELS, SIDE
-from . import networks
+from . import networks, storage
 from .base import NetEstimator
-from .params import Param
+from .compute import PRECISIONS
+from .networks import LIMITS
+from .params import Param, count
 
 
 class _DenoiserBase(MultiOutputMixin, NetEstimator):
@@ -25,6 +27,7 @@ class _DenoiserBase(MultiOutputMixin, NetEstimator):
 
     def fit(self, X, y):
         """Train on noisy rows X (0..255 scale, any range) and clean rows y (n, n_pixels) uint8; returns self."""
+        self._validate_params()
         X, y = self._check_X(X, y, reset=True)
         if X.shape[0] < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples, got 1 sample.")
@@ -58,14 +61,19 @@ class _DenoiserBase(MultiOutputMixin, NetEstimator):
         return {"n_outputs": int(self.n_outputs_)}
 
     def _set_target_info(self, info: dict) -> None:
-        self.n_outputs_ = int(info["n_outputs"])
+        self.n_outputs_ = storage.want(info, "n_outputs", int, lambda v: 1 <= v <= N_PIXELS,
+                                       f"an integer from 1 to {N_PIXELS}")
+
+    def _config_facts(self) -> dict:
+        return {**super()._config_facts(), "n_outputs": self.n_outputs_}
 
 
 class DAEMLPDenoiser(_DenoiserBase):
     """Seed 001's denoising autoencoder 784 -> 10 (ReLU) -> 784 (sigmoid), L2 loss, Adam."""
 
     _image_input = False
-    _own_params = {"n_latent": Param(10, "int", "Size of the code.")}
+    _net_names = ("DAEMLP",)
+    _own_params = {"n_latent": Param(10, "int", "Size of the code.", (count(*LIMITS["n_latent"]),))}
     _shared_defaults = dict(epochs=5, batch_size=64, schedule="constant", patience=3)
 
     def _net_spec(self):
@@ -80,16 +88,18 @@ class ConvDenoiser(_DenoiserBase):
     30.28 dB at uniform:100 and 22.07 dB at uniform:500 (knn-denoise: 11.97 dB), benchmarks/RESULTS.md.
     """
 
+    _net_names = ("ConvDenoiser",)
     _own_params = {
-        "width": Param(16, "int", "Channels at full resolution (doubled at each of the two lower levels)."),
-        "n_blocks": Param(2, "int", "conv3-BN-ReLU layers per level."),
+        "width": Param(16, "int", "Channels at full resolution (doubled at each of the two lower levels).",
+                       (count(*LIMITS["width"]),)),
+        "n_blocks": Param(2, "int", "conv3-BN-ReLU layers per level.", (count(*LIMITS["n_blocks"]),)),
         "precision": Param("auto", "{'auto', 'float32', 'bfloat16'}",
-                           "Training arithmetic (see ``resolve_precision``)."),
+                           "Training arithmetic (see ``resolve_precision``).", (StrOptions(set(PRECISIONS)),)),
         "noise": Param(None, "str or None",
                        "A noise spec (``uniform:500``, see :mod:`digitlab.data.noise`): every training batch gets "
                        "fresh noise of that kind on its clean targets, so the net never sees the same noisy digit "
                        "twice (``digitlab denoise`` sets it to the task's noise). None trains on the noisy rows X "
-                       "as given. The validation split always uses X as given."),
+                       "as given. The validation split always uses X as given.", (str, None)),
     }
     _shared_defaults = dict(lr=3e-3, weight_decay=1e-4, validation_fraction=0.02, patience=3)
 

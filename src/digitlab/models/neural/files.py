@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
@@ -41,9 +42,9 @@ def save_net(estimator, path, meta: dict | None = None) -> Path:
     except Exception:
         raise ModelError(f"The {name} has not been fitted; there is nothing to save.") from None
     tensors, state = estimator._state()
-    header = {"format": storage.FORMAT, "format_version": storage.FORMAT_VERSION, "digitlab_version": __version__,
-              "torch_version": torch.__version__, "class": name, "params": estimator._saved_params(),
-              "state": storage.jsonable(state), "meta": storage.jsonable(meta or {})}
+    header = {"digitlab_version": __version__, "torch_version": torch.__version__, "class": name,
+              "params": estimator._saved_params(), "state": storage.jsonable(state),
+              "meta": storage.jsonable(meta or {})}
     storage.write(path, tensors, header)
     return Path(path)
 
@@ -54,19 +55,26 @@ def load_net(path):
 
 
 def load_net_with_header(path):
-    """:func:`load_net` and :func:`read_header` from one read of the file: (estimator, header)."""
+    """:func:`load_net` and :func:`read_header` from one read of the file: (estimator, header).
+
+    Everything the header says is checked before it is used (parameters against their valid ranges, the net
+    against the tensors' shapes before any weight is allocated) and the rebuilt model predicts one blank image:
+    any inconsistency is a ModelError saying the file is damaged.
+    """
     tensors, header = storage.read(path)
     cls = ESTIMATORS.get(header.get("class"))
     if cls is None:
         raise ModelError(f"{path} names an unknown model class {header.get('class')!r}; digitlab loads only: "
                          f"{', '.join(ESTIMATORS)}.")
     try:
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in header["params"].items()}
-        estimator = cls(**params)
-        estimator._set_state(tensors, header["state"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelError(f"{path} cannot be loaded as a {cls.__name__}: {msg}.") from None
+        params = storage.want(header, "params", dict)
+        estimator = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        estimator._validate_params()
+        estimator._set_state(tensors, storage.want(header, "state", dict))
+        estimator.predict(np.zeros((1, estimator.n_features_in_), dtype=np.uint8))
+    except (ValueError, TypeError, KeyError, IndexError, RuntimeError, OverflowError) as exc:
+        # InvalidParameterError and storage.Damaged are ValueErrors; the rest would be a check missed above.
+        raise storage.damaged(path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     return estimator, header
 
 
