@@ -46,6 +46,19 @@ class NeuralEstimator(BaseEstimator):
         if "_own_params" in cls.__dict__ or "_shared_defaults" in cls.__dict__:
             params.install(cls, params.table(cls._own_params, cls._shared_defaults))
 
+    def _validate_params(self) -> None:
+        """scikit-learn's checks of the declared constraints, then the ones they cannot express (``_check_params``);
+        InvalidParameterError names the parameter and its valid values. Called by ``fit`` and ``registry.make``."""
+        super()._validate_params()
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """Checks of single parameters beyond scikit-learn's constraints (a subclass may add some)."""
+
+    def _public(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The user-facing parameters among ``values`` (callbacks and file paths left out)."""
+        return {k: v for k, v in values.items() if k in self._param_table and k not in self._internal_params}
+
     def _seed(self) -> int:
         if isinstance(self.random_state, (int, np.integer)):
             return int(self.random_state)
@@ -63,15 +76,16 @@ class NetEstimator(NeuralEstimator):
     """One net, trained by the shared loop; the file state it saves and restores.
 
     A subclass provides ``_net_spec`` (net name and JSON config), ``_loss`` and ``_evaluate``, and may
-    change ``_resolved`` (a preset's values), ``_augment`` (the batch trained on) and ``_precision``.
+    change ``_resolved`` (a preset's values), ``_augment`` (the batch trained on) and ``_check_data``.
     """
 
     # --- what a subclass provides -------------------------------------------------------------------
     def _net_spec(self) -> tuple[str, dict]:
         raise NotImplementedError
 
-    def _resolved(self) -> dict[str, Any]:
-        """The parameters in effect: the ones given (a preset may fill those left as None)."""
+    def _resolved(self, n_rows: int | None = None) -> dict[str, Any]:
+        """The parameters in effect for a fit on ``n_rows`` rows: the ones given (a preset may fill those left
+        as None, and scale its epochs to ``n_rows``)."""
         return self.get_params(deep=False)
 
     def _augment(self, xb: torch.Tensor, generator: torch.Generator, target: torch.Tensor) -> torch.Tensor:
@@ -85,19 +99,8 @@ class NetEstimator(NeuralEstimator):
     def _set_target_info(self, info: dict) -> None:
         pass
 
-    def _precision(self) -> str:
-        """The ``precision`` asked for ("auto", "float32" or "bfloat16"); nets without the parameter use float32."""
-        return self._resolved().get("precision", "float32")
-
-    def _settings(self) -> training.Settings:
-        r = self._resolved()
-        self._check_settings(r)
-        return training.Settings(epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"],
-                                 weight_decay=r["weight_decay"], schedule=r["schedule"],
-                                 precision=resolve_precision(self._precision()))
-
-    def _check_settings(self, s: dict) -> None:
-        """Checks that need the data (the parameters alone are checked by ``_validate_params``)."""
+    def _check_data(self) -> None:
+        """Checks that need the fitted facts (``n_features_in_``, ...), made before any work."""
 
     # --- input handling -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
@@ -123,18 +126,15 @@ class NetEstimator(NeuralEstimator):
 
     # --- fitting ------------------------------------------------------------------------------------
     def _fit_tensors(self, X: np.ndarray, T: torch.Tensor) -> None:
-        """Train on rows X (0..255) and encoded targets T; sets net_, history_, interrupted_ and more."""
-        settings = self._settings()
+        """Train on rows X (0..255) and encoded targets T; sets net_, history_, resolved_params_ and more."""
+        self._check_data()
+        resolved = self._resolved(X.shape[0])
+        settings = training.Settings(epochs=resolved["epochs"], batch_size=resolved["batch_size"], lr=resolved["lr"],
+                                     weight_decay=resolved["weight_decay"], schedule=resolved["schedule"],
+                                     precision=resolve_precision(resolved.get("precision") or "float32"))
+        self.resolved_params_ = self._public(resolved)
         seed = self._seed()
-        train_idx, val_idx = _split(X.shape[0], self.validation_fraction, seed)
-        Xf = np.asarray(X, dtype=np.float32)
-        scaled = Xf[train_idx.numpy()] / 255.0
-        self.input_mean_ = float(scaled.mean())
-        self.input_std_ = float(scaled.std()) or 1.0
-        del scaled
-        Xt = self._to_tensor(Xf)
-        data = training.Split(Xt[train_idx], T[train_idx], Xt[val_idx], T[val_idx])
-        del Xt
+        data = self._prepare(X, T, seed)
         self.net_name_, self.net_config_ = self._net_spec()
         self.precision_ = settings.precision
         with torch_threads(self.n_threads), torch.random.fork_rng(devices=[]):
@@ -147,6 +147,17 @@ class NetEstimator(NeuralEstimator):
         self.fit_seconds_ = state.seconds
         self.interrupted_ = state.interrupted
         self.resumed_from_epoch_ = state.resumed_from
+
+    def _prepare(self, X: np.ndarray, T: torch.Tensor, seed: int) -> training.Split:
+        """Hold out the validation rows, learn the input scaling on the others, make the tensors."""
+        train_idx, val_idx = _split(X.shape[0], self.validation_fraction, seed)
+        Xf = np.asarray(X, dtype=np.float32)
+        scaled = Xf[train_idx.numpy()] / 255.0
+        self.input_mean_ = float(scaled.mean())
+        self.input_std_ = float(scaled.std()) or 1.0
+        del scaled
+        Xt = self._to_tensor(Xf)
+        return training.Split(Xt[train_idx], T[train_idx], Xt[val_idx], T[val_idx])
 
     def _train(self, settings: training.Settings, seed: int, data: training.Split) -> training.State:
         """Build the net (the first draw from the seeded generator), resume if asked, run the loop."""
@@ -186,7 +197,8 @@ class NetEstimator(NeuralEstimator):
                                   "image": self._image_input},
                 "n_features_in": int(self.n_features_in_), "history": self.history_,
                 "best_epoch": self.best_epoch_, "interrupted": self.interrupted_,
-                "fit_seconds": self.fit_seconds_, "precision": self.precision_, **self._target_info()}
+                "fit_seconds": self.fit_seconds_, "precision": self.precision_,
+                "resolved_params": storage.jsonable(self.resolved_params_), **self._target_info()}
         return tensors, info
 
     def _set_state(self, tensors: dict[str, torch.Tensor], info: dict) -> None:
@@ -209,6 +221,10 @@ class NetEstimator(NeuralEstimator):
                                "float32 or bfloat16", "float32")
         self.resumed_from_epoch_ = None
         self.stopped_early_ = False
+        public = self._public(self.get_params(deep=False))
+        recorded = want(info, "resolved_params", dict, lambda v: set(v) == set(public), "the parameters in effect",
+                        None)  # version-1 files have none: they were trained on the preset's values, unscaled
+        self.resolved_params_ = recorded if recorded is not None else self._public(self._resolved())
         self._set_target_info(info)
         name = want(info, "net", str, lambda v: v in self._net_names, " or ".join(self._net_names))
         self.net_ = self._load_net(name, want(info, "config", dict), tensors)

@@ -30,7 +30,7 @@ class _DenoiserBase(MultiOutputMixin, NetEstimator):
         self._validate_params()
         X, y = self._check_X(X, y, reset=True)
         if X.shape[0] < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 samples, got 1 sample.")
+            raise InvalidParameterError(f"{type(self).__name__} needs at least 2 training images, got 1 sample.")
         Y = np.asarray(y, dtype=np.float32)
         if Y.ndim == 1:
             Y = Y[:, None]
@@ -115,11 +115,14 @@ class ConvDenoiser(_DenoiserBase):
         except UsageError as exc:
             raise InvalidParameterError(str(exc)) from None
 
-    def _check_settings(self, s):
-        super()._check_settings(s)
+    def _check_params(self):
+        self._noise_model()
+
+    def _check_data(self):
         if self._noise_model() is not None and self.n_outputs_ != self.n_features_in_:
-            raise ValueError(f"noise={self.noise!r} draws the inputs from the clean targets, so X and y need the "
-                             f"same number of columns; got {self.n_features_in_} and {self.n_outputs_}.")
+            raise InvalidParameterError(
+                f"noise={self.noise!r} draws the inputs from the clean targets, so X and y need the same number of "
+                f"columns; got {self.n_features_in_} and {self.n_outputs_}.")
 
     def _augment(self, xb, generator, target):
         noise = self._noise_model()

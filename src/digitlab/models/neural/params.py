@@ -112,6 +112,7 @@ def table(own: dict[str, Param], shared_defaults: dict[str, Any]) -> dict[str, P
 def install(cls: type, params: dict[str, Param]) -> None:
     """Give ``cls`` the ``__init__`` and the docstring section that ``params`` describe."""
     cls._param_table = params
+    cls._internal_params = frozenset(name for name, p in params.items() if p.internal)
     cls._parameter_constraints = {name: list(p.valid) for name, p in params.items()}
     cls.__init__ = _make_init(cls, params)
     cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\n" + docstring_section(params)
