@@ -1,7 +1,9 @@
-"""Fixtures for the model tests: how much memory a call makes the process take at its peak."""
+"""Fixtures for the model tests: how much memory a call makes the process take at its peak; model files
+edited on purpose."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,3 +39,30 @@ def peak_growth() -> Callable[[Callable[[], Any]], int]:
         return (peak - before) * 1024
 
     return measure
+
+
+@pytest.fixture
+def resign() -> Callable:
+    """``resign(src, dst, change, version=2)`` copies the digitlab .safetensors file ``src`` to ``dst`` with
+    ``change(header)`` applied and the checksum recomputed, as someone editing a file on purpose would."""
+    from safetensors import safe_open
+    from safetensors.torch import save
+
+    from digitlab.models.neural import storage
+
+    def rewrite(src, dst, change, version=2):
+        with safe_open(str(src), framework="pt") as fh:
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+            header = json.loads(fh.metadata()[storage.FORMAT])
+        change(header)
+        header.pop("sha256", None)
+        header.pop("weights_sha256", None)
+        header["format_version"] = version
+        if version == 1:
+            header["weights_sha256"] = storage.digest(tensors)
+        else:
+            header["sha256"] = storage.digest(tensors, header)
+        Path(dst).write_bytes(save(tensors, metadata={storage.FORMAT: json.dumps(header)}))
+        return dst
+
+    return rewrite

@@ -32,21 +32,6 @@ def load_tensors_and_header(path):
         return {k: fh.get_tensor(k) for k in fh.keys()}, json.loads(fh.metadata()[storage.FORMAT])
 
 
-def resign(src, dst, change, version=2):
-    """Copy ``src`` to ``dst`` with ``change(header)`` applied and the checksum recomputed for ``version``."""
-    tensors, header = load_tensors_and_header(src)
-    change(header)
-    header.pop("sha256", None)
-    header.pop("weights_sha256", None)
-    header["format_version"] = version
-    if version == 1:
-        header["weights_sha256"] = storage.digest(tensors)
-    else:
-        header["sha256"] = storage.digest(tensors, header)
-    Path(dst).write_bytes(save(tensors, metadata={storage.FORMAT: json.dumps(header)}))
-    return dst
-
-
 def damaged(match=""):
     return pytest.raises(ModelError, match=r"the model file is damaged \(.*" + match)
 
@@ -64,7 +49,7 @@ def test_the_fixture_files_are_version_1_and_a_new_file_version_2(cnn_v2):
     assert read_header(cnn_v2)["format_version"] == 2 and "sha256" in read_header(cnn_v2)
 
 
-def test_a_header_asking_for_a_32_gb_net_is_refused_before_building_it(cnn_v2, tmp_path):
+def test_a_header_asking_for_a_32_gb_net_is_refused_before_building_it(cnn_v2, tmp_path, resign):
     def huge_params(header):
         header["params"]["widths"] = [32, 30000, 128]
         header["state"]["config"]["widths"] = [32, 30000, 128]
@@ -76,7 +61,7 @@ def test_a_header_asking_for_a_32_gb_net_is_refused_before_building_it(cnn_v2, t
                         lambda header: header["state"]["config"].update(widths=[32, 30000, 128])))
 
 
-def test_a_net_within_bounds_is_compared_with_the_tensors_before_it_is_built(cnn_v2, tmp_path, peak_growth):
+def test_a_net_within_bounds_is_compared_with_the_tensors_before_it_is_built(cnn_v2, tmp_path, resign, peak_growth):
     # A CNN of 4,096 channels per stage needs 600 MB of weights; the file holds a 29,000-weight net.
     def bigger(header):
         header["params"].update(preset="standard", widths=[4096] * 3)
@@ -106,7 +91,7 @@ def test_a_net_within_bounds_is_compared_with_the_tensors_before_it_is_built(cnn
     (lambda h: h["state"].update(classes=[1, 2]), "'classes' is \\[1, 2\\], expected dict"),
 ])
 @pytest.mark.parametrize("version", [1, 2])
-def test_edited_facts_are_refused_at_load_not_at_predict(cnn_v2, tmp_path, edit, message, version):
+def test_edited_facts_are_refused_at_load_not_at_predict(cnn_v2, tmp_path, resign, edit, message, version):
     path = resign(cnn_v2, tmp_path / "edited.safetensors", edit, version)
     if message is None:
         load_net(path).predict(np.zeros((2, 784), np.uint8))
@@ -172,7 +157,7 @@ def run(tmp_path_factory):
     (lambda h: h["state"]["scheduler"].update(total_steps=10**9), "schedule does not fit"),
     (lambda h: h["state"]["scheduler"].update(last_epoch=-5), "schedule does not fit"),
 ])
-def test_a_damaged_checkpoint_is_refused_when_resuming(run, tmp_path, edit, message):
+def test_a_damaged_checkpoint_is_refused_when_resuming(run, tmp_path, resign, edit, message):
     X, y, ck, make = run
     bad = resign(ck, tmp_path / "bad.safetensors", edit)
     with damaged(message) as err:

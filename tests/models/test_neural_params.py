@@ -31,7 +31,8 @@ BEFORE = {
     "ConvDenoiser": dict(width=16, n_blocks=2, epochs=20, batch_size=128, lr=3e-3, weight_decay=1e-4,
                          schedule="onecycle", precision="auto", noise=None, validation_fraction=0.02, patience=3),
 }
-RUN = dict(random_state=0, n_threads=None, progress=None, verbose=False, checkpoint_path=None, resume_from=None)
+RUN = dict(random_state=0, n_threads=None, progress=None, verbose=False, checkpoint_path=None, resume_from=None,
+           device="auto")  # device: new with GPU support
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))

@@ -8,9 +8,9 @@ checkpoint after every epoch and ``resume_from`` to continue from one; Ctrl-C ke
 The same ``random_state`` on the same machine gives the same weights.
 
 Modules: ``networks`` (the nn.Modules), ``params`` (the parameters, declared once), ``base`` (the estimator
-base), ``training`` (the loop and its callbacks), ``augment``, ``compute`` (threads, precision),
+base), ``training`` (the loop and its callbacks), ``augment``, ``compute`` (device, threads, precision),
 ``classifiers``, ``denoisers``, ``storage`` / ``files`` / ``checkpoints`` (the .safetensors files),
-``describe`` (layers and training facts).
+``describe`` (layers and training facts). ``device="auto"`` trains and predicts on a CUDA GPU when there is one.
 
 Example::
 
@@ -29,7 +29,7 @@ from .augment import random_affine  # noqa: E402
 from .base import NetEstimator, NeuralEstimator  # noqa: E402
 from .classifiers import (CNN_PRESETS, CNNClassifier, CNNEnsembleClassifier, LeNet5Classifier,  # noqa: E402
                           MLPClassifier)
-from .compute import resolve_precision  # noqa: E402
+from .compute import resolve_device, resolve_precision  # noqa: E402
 from .denoisers import ConvDenoiser, DAEMLPDenoiser  # noqa: E402
 from .describe import describe_net, training_facts  # noqa: E402
 from .files import ESTIMATORS, load_net, load_net_with_header, read_header, save_net  # noqa: E402
@@ -38,5 +38,5 @@ __all__ = [
     "MLPClassifier", "LeNet5Classifier", "CNNClassifier", "CNNEnsembleClassifier", "DAEMLPDenoiser", "ConvDenoiser",
     "NeuralEstimator", "NetEstimator", "CNN_PRESETS", "ESTIMATORS",
     "save_net", "load_net", "load_net_with_header", "read_header", "describe_net", "training_facts",
-    "random_affine", "resolve_precision",
+    "random_affine", "resolve_precision", "resolve_device",
 ]

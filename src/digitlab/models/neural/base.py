@@ -21,12 +21,13 @@ from torch.nn import functional as F
 
 from ...shapes import N_PIXELS, SIDE
 from . import checkpoints, networks, params, storage, training
-from .compute import resolve_precision, torch_threads
+from .compute import resolve_device, resolve_precision, rng_devices, torch_threads
 
 EVAL_BATCH = 1000  # rows per forward pass when predicting
 
-# Parameters not saved with a model: callbacks and file paths belong to one run, not to the model.
-NOT_SAVED = frozenset({"progress", "checkpoint_path", "resume_from"})
+# Parameters not saved with a model: callbacks, file paths and the device belong to one run, not to the model
+# (the device trained on is recorded in the file's state, for ``digitlab info``; loading never needs it).
+NOT_SAVED = frozenset({"progress", "checkpoint_path", "resume_from", "device"})
 
 
 class NeuralEstimator(BaseEstimator):
@@ -53,7 +54,9 @@ class NeuralEstimator(BaseEstimator):
         self._check_params()
 
     def _check_params(self) -> None:
-        """Checks of single parameters beyond scikit-learn's constraints (a subclass may add some)."""
+        """Checks of single parameters beyond scikit-learn's constraints: the device exists on this machine
+        (a subclass may add more)."""
+        resolve_device(self.device)
 
     def _public(self, values: dict[str, Any]) -> dict[str, Any]:
         """The user-facing parameters among ``values`` (callbacks and file paths left out)."""
@@ -104,8 +107,11 @@ class NetEstimator(NeuralEstimator):
 
     # --- input handling -----------------------------------------------------------------------------
     def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
-        """Rows on the 0..255 scale -> standardised float32 tensor shaped for the net."""
-        t = torch.tensor(np.asarray(X, dtype=np.float32))
+        """Rows on the 0..255 scale -> standardised float32 CPU tensor shaped for the net."""
+        return self._standardise(torch.tensor(np.asarray(X, dtype=np.float32)))
+
+    def _standardise(self, t: torch.Tensor) -> torch.Tensor:
+        """Float rows on the 0..255 scale (any device) -> standardised, shaped for the net, on the same device."""
         t = (t / 255.0 - self.input_mean_) / self.input_std_
         if self._image_input:
             if t.shape[1] < N_PIXELS:
@@ -128,18 +134,20 @@ class NetEstimator(NeuralEstimator):
     def _fit_tensors(self, X: np.ndarray, T: torch.Tensor) -> None:
         """Train on rows X (0..255) and encoded targets T; sets net_, history_, resolved_params_ and more."""
         self._check_data()
+        device = resolve_device(self.device)
         resolved = self._resolved(X.shape[0])
         settings = training.Settings(epochs=resolved["epochs"], batch_size=resolved["batch_size"], lr=resolved["lr"],
                                      weight_decay=resolved["weight_decay"], schedule=resolved["schedule"],
-                                     precision=resolve_precision(resolved.get("precision") or "float32"))
-        self.resolved_params_ = self._public(resolved)
+                                     precision=resolve_precision(resolved.get("precision") or "float32", device))
+        self.resolved_params_ = self._public({**resolved, "device": device.type})
+        self.device_ = device.type
         seed = self._seed()
-        data = self._prepare(X, T, seed)
+        data = self._prepare(X, T, seed, device)
         self.net_name_, self.net_config_ = self._net_spec()
         self.precision_ = settings.precision
-        with torch_threads(self.n_threads), torch.random.fork_rng(devices=[]):
+        with torch_threads(self.n_threads), torch.random.fork_rng(devices=rng_devices(device)):
             torch.manual_seed(seed)
-            state = self._train(settings, seed, data)
+            state = self._train(settings, seed, data, device)
         self.history_ = state.history
         self.best_epoch_ = state.best_epoch
         self.n_epochs_ = len(state.history)
@@ -148,8 +156,9 @@ class NetEstimator(NeuralEstimator):
         self.interrupted_ = state.interrupted
         self.resumed_from_epoch_ = state.resumed_from
 
-    def _prepare(self, X: np.ndarray, T: torch.Tensor, seed: int) -> training.Split:
-        """Hold out the validation rows, learn the input scaling on the others, make the tensors."""
+    def _prepare(self, X: np.ndarray, T: torch.Tensor, seed: int, device: torch.device) -> training.Split:
+        """Hold out the validation rows, learn the input scaling on the others, make the tensors and move them
+        to ``device`` once (no copy per batch)."""
         train_idx, val_idx = _split(X.shape[0], self.validation_fraction, seed)
         Xf = np.asarray(X, dtype=np.float32)
         scaled = Xf[train_idx.numpy()] / 255.0
@@ -157,17 +166,21 @@ class NetEstimator(NeuralEstimator):
         self.input_std_ = float(scaled.std()) or 1.0
         del scaled
         Xt = self._to_tensor(Xf)
-        return training.Split(Xt[train_idx], T[train_idx], Xt[val_idx], T[val_idx])
+        parts = (Xt[train_idx], T[train_idx], Xt[val_idx], T[val_idx])
+        return training.Split(*(t.to(device) for t in parts))
 
-    def _train(self, settings: training.Settings, seed: int, data: training.Split) -> training.State:
-        """Build the net (the first draw from the seeded generator), resume if asked, run the loop."""
-        net = networks.build(self.net_name_, self.net_config_)
+    def _train(self, settings: training.Settings, seed: int, data: training.Split,
+               device: torch.device) -> training.State:
+        """Build the net (the first draw from the seeded CPU generator, whatever the device), move it to
+        ``device``, resume if asked, run the loop."""
+        net = networks.build(self.net_name_, self.net_config_).to(device)
         if self._image_input:
             net = net.to(memory_format=torch.channels_last)
         self.net_ = net
-        state = training.start(net, settings, seed, len(data.X_train))
+        state = training.start(net, settings, seed, len(data.X_train), device)
         ident = checkpoints.Identity(type(self).__name__, self._saved_params(), len(data.X_train) + len(data.X_val),
-                                     self.input_mean_, self.input_std_, self.net_name_, self.net_config_)
+                                     self.input_mean_, self.input_std_, self.net_name_, self.net_config_,
+                                     device.type)
         if self.resume_from:
             checkpoints.restore(self.resume_from, state, ident)
         callbacks = [training.KeepBest(), training.EarlyStopping(self.patience)]
@@ -184,10 +197,13 @@ class NetEstimator(NeuralEstimator):
         return torch.cat([net(X[i:i + EVAL_BATCH]) for i in range(0, len(X), EVAL_BATCH)]) if len(X) else X
 
     def _predict_raw(self, X) -> torch.Tensor:
+        """The net's raw outputs for rows X, computed on the ``device`` asked for, returned on the CPU."""
         check_is_fitted(self, "net_")
         X = self._check_X(X)
+        device = resolve_device(self.device)
         with torch_threads(self.n_threads):
-            return self._forward(self.net_, self._to_tensor(X))
+            net = self.net_.to(device)  # in place, once: a loaded net starts on the CPU
+            return self._forward(net, self._to_tensor(X).to(device)).cpu()
 
     # --- what a model file holds --------------------------------------------------------------------
     def _state(self) -> tuple[dict[str, torch.Tensor], dict]:
@@ -197,7 +213,7 @@ class NetEstimator(NeuralEstimator):
                                   "image": self._image_input},
                 "n_features_in": int(self.n_features_in_), "history": self.history_,
                 "best_epoch": self.best_epoch_, "interrupted": self.interrupted_,
-                "fit_seconds": self.fit_seconds_, "precision": self.precision_,
+                "fit_seconds": self.fit_seconds_, "precision": self.precision_, "device": self.device_,
                 "resolved_params": storage.jsonable(self.resolved_params_), **self._target_info()}
         return tensors, info
 
@@ -219,12 +235,13 @@ class NetEstimator(NeuralEstimator):
         self.fit_seconds_ = read_fit_seconds(info)
         self.precision_ = want(info, "precision", str, lambda v: v in ("float32", "bfloat16"),
                                "float32 or bfloat16", "float32")
+        self.device_ = want(info, "device", str, lambda v: v in ("cpu", "cuda"), "cpu or cuda", "cpu")
         self.resumed_from_epoch_ = None
         self.stopped_early_ = False
         public = self._public(self.get_params(deep=False))
         recorded = want(info, "resolved_params", dict, lambda v: set(v) == set(public), "the parameters in effect",
                         None)  # version-1 files have none: they were trained on the preset's values, unscaled
-        self.resolved_params_ = recorded if recorded is not None else self._public(self._resolved())
+        self.resolved_params_ = recorded or self._public({**self._resolved(), "device": self.device_})
         self._set_target_info(info)
         name = want(info, "net", str, lambda v: v in self._net_names, " or ".join(self._net_names))
         self.net_ = self._load_net(name, want(info, "config", dict), tensors)

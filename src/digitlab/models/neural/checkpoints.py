@@ -33,6 +33,7 @@ class Identity:
     std: float
     net: str
     config: dict[str, Any]
+    device: str  # "cpu" or "cuda": a run resumes on the device it started on
 
 
 class Checkpoint(Callback):
@@ -55,13 +56,15 @@ def write(path, state: State, ident: Identity) -> None:
             tensors[f"optim.{pid}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
     tensors["rng.torch"] = torch.get_rng_state()
     tensors["rng.gen"] = state.gen.get_state()
+    if state.device.type == "cuda":  # dropout draws from the GPU's own generator
+        tensors["rng.cuda"] = torch.cuda.get_rng_state(state.device)
     sched = state.sched
     info = {"epoch": state.epoch, "history": state.history, "best_score": state.best_score,
             "best_epoch": state.best_epoch, "stopped": state.stopped, "n_rows": ident.n_rows,
             "optimizer": storage.jsonable(opt_state["param_groups"]),
             "scheduler": storage.jsonable(sched.state_dict())
             if isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) else None,
-            "mean": ident.mean, "std": ident.std, "net": ident.net, "config": ident.config}
+            "mean": ident.mean, "std": ident.std, "net": ident.net, "config": ident.config, "device": ident.device}
     header = {"digitlab_version": __version__, "kind": "checkpoint", "class": ident.cls, "params": ident.params,
               "state": info}
     storage.write(path, tensors, header)
@@ -89,6 +92,8 @@ def _load(state: State, tensors: dict[str, torch.Tensor], info: dict) -> None:
         state.sched.load_state_dict(info["scheduler"])
     torch.set_rng_state(tensors["rng.torch"])
     state.gen.set_state(tensors["rng.gen"])
+    if "rng.cuda" in tensors:
+        torch.cuda.set_rng_state(tensors["rng.cuda"], state.device)
     state.history = info["history"]
     state.best_state = storage.strip(tensors, "best.") or None
     state.best_score, state.best_epoch = info["best_score"], info["best_epoch"]
@@ -107,6 +112,9 @@ def _check_identity(path, header: dict, info: dict, ident: Identity) -> None:
         raise ModelError(f"{path} was made with different parameters ({', '.join(diff)}); resume with the same ones.")
     if info.get("n_rows") != ident.n_rows or info.get("mean") != ident.mean or info.get("config") != ident.config:
         raise ModelError(f"{path} was made on different training data; resume with the same data.")
+    made_on = info.get("device", "cpu")
+    if made_on != ident.device:
+        raise ModelError(f"{path} was made on the {made_on.upper()}; resume it there (device={made_on!r}).")
 
 
 def _check_progress(info: dict, epochs: int) -> None:
@@ -137,6 +145,8 @@ def _expected_tensors(state: State, tensors: dict) -> dict[str, tuple[tuple[int,
                          f"optim.{pid}.exp_avg_sq": (tuple(p.shape), p.dtype)})
     rng = (tuple(torch.get_rng_state().shape), torch.uint8)
     expected.update({"rng.torch": rng, "rng.gen": (tuple(state.gen.get_state().shape), torch.uint8)})
+    if state.device.type == "cuda":
+        expected["rng.cuda"] = (tuple(torch.cuda.get_rng_state(state.device).shape), torch.uint8)
     return expected
 
 

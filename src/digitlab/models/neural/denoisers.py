@@ -16,6 +16,7 @@ from ...data.noise import parse_noise
 from ...errors import UsageError
 from ...shapes import N_PIXELS, SIDE
 from . import networks, storage
+from .augment import add_noise
 from .base import NetEstimator
 from .compute import PRECISIONS
 from .networks import LIMITS
@@ -128,9 +129,11 @@ class ConvDenoiser(_DenoiserBase):
         noise = self._noise_model()
         if noise is None:
             return xb
-        clean = torch.round(target.flatten(1)[:, :self.n_features_in_] * 255).to(torch.uint8).numpy()
-        seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        return self._to_tensor(noise.apply(clean, seed))
+        clean = torch.round(target.flatten(1)[:, :self.n_features_in_] * 255)
+        if clean.device.type == "cpu":  # digitlab.data.noise's own draw: the numbers CPU training always had
+            seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+            return self._to_tensor(noise.apply(clean.to(torch.uint8).numpy(), seed))
+        return self._standardise(add_noise(clean, noise, generator))
 
 
 __all__ = ["DAEMLPDenoiser", "ConvDenoiser"]

@@ -12,7 +12,7 @@ from ...shapes import SIDE
 
 
 def training_facts(estimator) -> dict[str, Any]:
-    """How a fitted net was trained: epochs run, best epoch, seconds, arithmetic, whether it was interrupted."""
+    """How a fitted net was trained: epochs run, best epoch, seconds, arithmetic, device, whether interrupted."""
     check_is_fitted(estimator)
     members = getattr(estimator, "members_", None)
     if members is None:
@@ -23,6 +23,7 @@ def training_facts(estimator) -> dict[str, Any]:
     if estimator.fit_seconds_ is not None:
         facts["training_seconds"] = round(float(estimator.fit_seconds_), 1)
     facts["precision"] = (members or [estimator])[0].precision_
+    facts["device"] = (members or [estimator])[0].device_
     facts["interrupted"] = bool(estimator.interrupted_)
     return facts
 
@@ -36,7 +37,8 @@ def describe_net(estimator) -> list[tuple[str, tuple[int, ...], int]]:
     check_is_fitted(estimator)
     all_nets = estimator._nets()
     image = getattr(estimator, "_image_input", True)
-    x = torch.zeros((1, 1, SIDE, SIDE) if image else (1, estimator.n_features_in_))
+    device = next(all_nets[0].parameters()).device
+    x = torch.zeros((1, 1, SIDE, SIDE) if image else (1, estimator.n_features_in_), device=device)
     rows = _layer_rows(all_nets[0], x)
     activation = getattr(estimator, "_output_activation", None)  # applied outside the net
     if activation and rows:

@@ -79,6 +79,12 @@ SHARED: dict[str, Param] = {
                           "Seed for initial weights, split, shuffling, dropout and augmentation.", ("random_state",)),
     "n_threads": Param(None, "int or None", "Torch threads (at most the number of cores); None = every core.",
                        (count(), None)),
+    "device": Param("auto", "{'auto', 'cpu', 'cuda'}",
+                    "Where the net trains and predicts: 'auto' is the CUDA GPU when PyTorch sees one, else the CPU. "
+                    "On a GPU the training rows are moved there once and augmented there, in bfloat16 mixed "
+                    "precision where ``precision`` allows it. Model files hold no device: they load and predict "
+                    "anywhere. 'cpu' trains exactly as digitlab did before it knew GPUs (same seed, same weights).",
+                    (StrOptions({"auto", "cpu", "cuda"}),)),
     "progress": Param(None, "callable or None",
                       "Called with one dict per batch and per epoch: {'event': 'batch', 'epoch', 'epochs', 'step', "
                       "'steps', 'loss'} and {'event': 'epoch', 'epoch', 'epochs', 'loss', 'lr', 'seconds', "

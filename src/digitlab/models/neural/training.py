@@ -1,9 +1,10 @@
 """The training loop every net shares, and the callbacks that run at the end of each batch and epoch.
 
 AdamW on shuffled mini-batches drawn with a seeded ``torch.Generator``, an optional one-cycle learning-rate
-schedule, optional bfloat16 mixed precision. What happens between epochs is a list of callbacks, in order:
-:class:`KeepBest` (remember the best weights), :class:`EarlyStopping`, a checkpoint writer
-(:class:`.checkpoints.Checkpoint`) and :class:`Report` (the ``progress`` callable and ``verbose`` lines).
+schedule, optional bfloat16 mixed precision; all on the training device, where the rows already are. What
+happens between epochs is a list of callbacks, in order: :class:`KeepBest` (remember the best weights),
+:class:`EarlyStopping`, a checkpoint writer (:class:`.checkpoints.Checkpoint`) and :class:`Report` (the
+``progress`` callable and ``verbose`` lines).
 Ctrl-C (KeyboardInterrupt, also raised from a callback) ends training with the best weights so far.
 """
 
@@ -57,7 +58,8 @@ class State:
     settings: Settings
     opt: torch.optim.Optimizer
     sched: Any  # a torch learning-rate scheduler
-    gen: torch.Generator
+    gen: torch.Generator  # on the training device: batch order and augmentation
+    device: torch.device
     history: list[dict] = field(default_factory=list)
     best_state: dict[str, torch.Tensor] | None = None
     best_score: float | None = None
@@ -79,15 +81,16 @@ class Callback:
         pass
 
 
-def start(net: nn.Module, settings: Settings, seed: int, n_train: int) -> State:
-    """A fresh run: the optimiser, its schedule and the batch generator (seeded with ``seed + 1``)."""
+def start(net: nn.Module, settings: Settings, seed: int, n_train: int, device: torch.device) -> State:
+    """A fresh run of ``net`` (already on ``device``): the optimiser, its schedule and the batch generator on
+    ``device``, seeded with ``seed + 1``."""
     opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     total = settings.epochs * max(1, n_train // settings.batch_size)
     if settings.schedule == "onecycle" and total >= 10:  # fewer steps cannot hold the cycle
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=settings.lr, total_steps=total, pct_start=0.25)
     else:
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
-    return State(net, settings, opt, sched, torch.Generator().manual_seed(seed + 1))
+    return State(net, settings, opt, sched, torch.Generator(device=device).manual_seed(seed + 1), device)
 
 
 def run(state: State, data: Split, objective: Objective, callbacks: list[Callback]) -> State:
@@ -118,7 +121,7 @@ def _epoch(state: State, data: Split, objective: Objective, callbacks: list[Call
     state.net.train()
     n_train, bs = data.X_train.shape[0], s.batch_size
     steps = max(1, n_train // bs)
-    order = torch.randperm(n_train, generator=state.gen)
+    order = torch.randperm(n_train, generator=state.gen, device=state.device)
     total, count = 0.0, 0
     for step in range(steps):
         idx = order[step * bs:(step + 1) * bs] if n_train >= bs else order
@@ -139,7 +142,7 @@ def _epoch(state: State, data: Split, objective: Objective, callbacks: list[Call
 def _step(state: State, objective: Objective, xb: torch.Tensor, tb: torch.Tensor) -> float:
     """One optimiser step on one batch; returns its loss."""
     xb = objective.augment(xb, state.gen, tb)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=state.settings.precision == "bfloat16"):
+    with torch.autocast(state.device.type, dtype=torch.bfloat16, enabled=state.settings.precision == "bfloat16"):
         out = state.net(xb)
     loss = objective.loss(out.float(), tb)  # weights, optimiser and loss stay float32
     state.opt.zero_grad(set_to_none=True)
