@@ -238,9 +238,8 @@ class NetEstimator(NeuralEstimator):
         self.device_ = want(info, "device", str, lambda v: v in ("cpu", "cuda"), "cpu or cuda", "cpu")
         self.resumed_from_epoch_ = None
         self.stopped_early_ = False
-        public = self._public(self.get_params(deep=False))
-        recorded = want(info, "resolved_params", dict, lambda v: set(v) == set(public), "the parameters in effect",
-                        None)  # version-1 files have none: they were trained on the preset's values, unscaled
+        recorded = want(info, "resolved_params", dict, lambda v: all(isinstance(k, str) for k in v),
+                        "the parameters in effect", None)  # none in version 1: trained on the preset's values
         self.resolved_params_ = recorded or self._public({**self._resolved(), "device": self.device_})
         self._set_target_info(info)
         name = want(info, "net", str, lambda v: v in self._net_names, " or ".join(self._net_names))
