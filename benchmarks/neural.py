@@ -98,7 +98,7 @@ def run_throughput(args, out: Path) -> None:
     batches of 128) in float32 and in bfloat16 mixed precision, with one thread and with every core."""
     import torch
 
-    from digitlab.models import nets
+    from digitlab.models.neural import networks as nets
 
     for threads in sorted({1, os.cpu_count() or 1}):
         for precision in ("float32", "bfloat16"):
