@@ -27,6 +27,8 @@ _EXPORTS = {
     "load_model": "digitlab.api:load_model",
     "to_mnist": "digitlab.api:to_mnist",
     "add_noise": "digitlab.api:add_noise",
+    "read_kaggle_csv": "digitlab.api:read_kaggle_csv",
+    "write_kaggle_csv": "digitlab.api:write_kaggle_csv",
     "leaderboard": "digitlab.ranking:leaderboard",
     "report": "digitlab.htmlreport:report",
     "DigitlabError": "digitlab.errors:DigitlabError",

@@ -63,3 +63,26 @@ def add_noise(X, spec: str, seed: int | None = None) -> np.ndarray:
     from .data.noise import parse_noise
 
     return parse_noise(spec).apply(X, seed)
+
+
+def read_kaggle_csv(path: str | os.PathLike):
+    """A Kaggle Digit Recognizer CSV: ``(X, y)`` for a ``train.csv`` (with its ``label`` column), ``X`` for a
+    ``test.csv``; every value checked, a bad one named by line and column."""
+    from .data import kaggle
+    from .fileio import reading
+
+    with reading(path, "a CSV file"), open(path, encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline(100)
+    labelled = header.split(",")[0].strip().strip('"') == "label"
+    return kaggle.read_train_csv(path) if labelled else kaggle.read_test_csv(path)
+
+
+def write_kaggle_csv(path: str | os.PathLike, X, y=None) -> None:
+    """Write images (and labels) in the Kaggle Digit Recognizer format: ``train.csv`` with a ``label`` column
+    when ``y`` is given, ``test.csv`` without; atomically."""
+    from .data import kaggle
+
+    if y is None:
+        kaggle.write_test_csv(path, X)
+    else:
+        kaggle.write_train_csv(path, X, y)

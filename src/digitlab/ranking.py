@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DigitlabError, ParameterError
-from .runs import list_runs
+from .runs import list_runs, short_dataset
 
 # Column -> header. "set" holds the parameters given when the run was started, the ones that tell runs of one
 # model apart (the full set stays in config.json); "started" is the run's date.
@@ -67,8 +67,8 @@ def _row(data: dict[str, Any], name: str) -> dict[str, Any]:
             raise DigitlabError(f"{key} is {str(value)[:40]!r} in metrics.json, not a number.")
     row |= {"set": _given_params(data), "run": name, "status": data.get("status", "complete"),
             "started": data.get("started") or _date_of(name)}
-    if isinstance(row["dataset"], str) and row["dataset"].startswith("csv:"):  # the file's name is enough here
-        row["dataset"] = "csv:" + Path(row["dataset"][4:]).name
+    if isinstance(row["dataset"], str):
+        row["dataset"] = short_dataset(row["dataset"])  # a csv:PATH by its file name
     return row
 
 

@@ -120,3 +120,8 @@ def list_runs(root: str | Path | None = None) -> list[Run]:
     if not root.is_dir():
         return []
     return [Run(p) for p in sorted(root.iterdir()) if (p / "config.json").is_file()]
+
+
+def short_dataset(name: str) -> str:
+    """A dataset name as people read it: ``csv:/a/long/path/train.csv`` as ``csv:train.csv``."""
+    return "csv:" + Path(name[4:]).name if name.startswith("csv:") else name

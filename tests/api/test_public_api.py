@@ -51,12 +51,15 @@ def test_a_notebook_session_through_the_public_api_writes_nothing(no_writes):
         for name in dir(result):
             if name.startswith("plot_") and not (name == "plot_history" and "history" not in result.metrics):
                 fig, ax = plt.subplots()
-                assert getattr(result, name)(ax=ax) is fig, name
+                drawn_on = getattr(result, name)(ax=ax)
+                assert drawn_on.figure_ is fig and drawn_on.ax_ is ax, name
+                assert "digitlab plot" in repr(drawn_on) and not hasattr(drawn_on, "_repr_png_")
                 assert ax.has_data() or ax.images or ax.texts or ax.figure.axes != [ax], name
                 plt.close(fig)
                 drawn += 1
     assert drawn >= 12
     assert no_writes == []
+    assert callable(digitlab.evaluate) and callable(digitlab.leaderboard)  # not shadowed by modules imported above
 
 
 def test_results_show_a_summary_in_jupyter(mini):
@@ -95,6 +98,13 @@ def test_small_helpers(tmp_path):
     model.fit(data.X_train[:100], data.y_train[:100])
     path = digitlab.save_model(model, tmp_path / "knn")
     assert (digitlab.load_model(path).predict(data.X_test[:20]) == model.predict(data.X_test[:20])).all()
+    digitlab.write_kaggle_csv(tmp_path / "train.csv", data.X_train[:20], data.y_train[:20])
+    digitlab.write_kaggle_csv(tmp_path / "test.csv", data.X_test[:5])
+    X, y = digitlab.read_kaggle_csv(tmp_path / "train.csv")
+    assert (X == data.X_train[:20]).all() and (y == data.y_train[:20]).all()
+    assert (digitlab.read_kaggle_csv(tmp_path / "test.csv") == data.X_test[:5]).all()
+    with pytest.raises(digitlab.DigitlabError, match="file not found"):
+        digitlab.read_kaggle_csv(tmp_path / "absent.csv")
     digit = digitlab.to_mnist(data.X_test[0].reshape(28, 28))
     assert digit.shape == (784,) and digit.dtype == np.uint8
 

@@ -35,7 +35,7 @@ def ssim(clean, cleaned) -> float:
 
 
 def denoise_scores(clean, noisy, cleaned) -> dict[str, float]:
-    """RMSE, PSNR and SSIM of the cleaned images, and RMSE of the noisy input clipped to 0..255."""
+    """RMSE, PSNR and SSIM of the cleaned images, and the same of the noisy input clipped to 0..255."""
     noisy_clipped = np.clip(np.asarray(noisy, dtype=np.float64), 0, PIXEL_MAX)
     return {
         "rmse": rmse(clean, cleaned),
@@ -43,6 +43,7 @@ def denoise_scores(clean, noisy, cleaned) -> dict[str, float]:
         "ssim": ssim(clean, cleaned),
         "noisy_rmse": rmse(clean, noisy_clipped),
         "noisy_psnr": psnr(clean, noisy_clipped),
+        "noisy_ssim": ssim(clean, noisy_clipped),
     }
 
 

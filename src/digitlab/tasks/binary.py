@@ -20,7 +20,7 @@ from ..evaluation import metrics
 from .common import Progress, build, check_task, first, model_name, no_progress, resolved_params
 from .cv import check_cv, check_digit, cv_splitter, out_of_fold, score_method
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 
 
 @dataclass(repr=False, eq=False)
@@ -46,6 +46,7 @@ class BinaryResult(TaskResult):
     def _about(self) -> str:
         return f"{self.metrics['digit']} vs rest"
 
+    @plot
     def plot_precision_recall_vs_threshold(self, ax=None):
         from ..evaluation import plots
 
@@ -56,18 +57,21 @@ class BinaryResult(TaskResult):
             score_label=label, ax=ax, title=f"{self.metrics['model']}, {self._about()}: precision and recall "
                                             f"against the threshold ({self.metrics['cv']}-fold CV)")
 
+    @plot
     def plot_precision_vs_recall(self, ax=None):
         from ..evaluation import plots
 
         return plots.precision_vs_recall(self._curves(), ax=ax, title=f"{self._about()}: precision against recall "
                                                                        f"({self.metrics['cv']}-fold CV)")
 
+    @plot
     def plot_roc_curves(self, ax=None):
         from ..evaluation import plots
 
         return plots.roc_curves(self._curves(), ax=ax, title=f"{self._about()}: ROC curves "
                                                              f"({self.metrics['cv']}-fold CV)")
 
+    @plot
     def plot_confusion_matrix(self, ax=None):
         from ..evaluation import plots
 

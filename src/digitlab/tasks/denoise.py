@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from ..models import persist, registry
 from .common import (Progress, build, check_task, first, fit_timed, model_meta, model_name, net_watcher,
                      no_progress, resolved_params, timed)
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 from .resume import DEFAULT_SEED, resume_args
 from .train import _tidy_checkpoint, _used_params, _watch_net
 
@@ -37,19 +38,21 @@ class DenoiseResult(TaskResult):
     kind = "denoise"
     headline_keys = ("psnr", "noisy_psnr", "rmse", "ssim")
 
+    @plot
     def plot_grid(self, n: int = 8, ax=None):
         """Noisy input, cleaned, truth and |difference| of the first ``n`` test images, with both PSNRs."""
         from ..evaluation import plots
 
         return plots.denoise_grid(self.noisy, self.cleaned, self.clean, n=n, scores=self.metrics, ax=ax,
                                   title=f"{self.metrics['model']} on {self.metrics['noise']} noise "
-                                        f"({self.metrics['dataset']})")
+                                        f"({self.data_label})")
 
+    @plot
     def plot_history(self, ax=None):
         """A net's loss and validation score per epoch."""
         from ..evaluation import plots
 
-        return plots.training_history(self.metrics["history"], metric_name="validation score (-MSE)", ax=ax,
+        return plots.training_history(_as_psnr(self.metrics["history"]), metric_name="validation PSNR (dB)", ax=ax,
                                       title=f"{self.metrics['model']}: training")
 
     def run_plots(self):
@@ -57,6 +60,13 @@ class DenoiseResult(TaskResult):
         if self.metrics.get("history"):
             made["history.png"] = self.plot_history
         return made
+
+
+def _as_psnr(history: list[dict]) -> list[dict]:
+    """A denoiser's epochs with the validation score (minus the mean squared error on the [0, 1] scale) given as
+    PSNR in dB, the figure the task reports."""
+    return [{**record, "val_score": 10 * math.log10(1 / max(-record["val_score"], 1e-12))}
+            if record.get("val_score") is not None else record for record in history]
 
 
 def noisy_pair(noise: str, X_train: np.ndarray, X_test: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

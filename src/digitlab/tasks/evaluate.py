@@ -20,7 +20,7 @@ from ..models import persist
 from .common import first, timed
 from .data import DataLike, dataset_for
 from .denoise import DenoiseResult, as_pixels, noisy_pair
-from .result import TaskResult
+from .result import TaskResult, plot
 from .train import _confidence
 
 
@@ -36,13 +36,15 @@ class EvaluateResult(TaskResult):
     kind = "evaluate"
     headline_keys = ("test_accuracy", "f1_macro")
 
+    @plot
     def plot_confusion_matrix(self, ax=None):
         from ..evaluation import plots
 
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), self.metrics["labels"], ax=ax,
-                               title=f"{self.metrics['model']} on {self.metrics['dataset']}: test confusion matrix",
+                               title=f"{self.metrics['model']} on {self.data_label}: test confusion matrix",
                                xlabel="Predicted digit", ylabel="Actual digit")
 
+    @plot
     def plot_misclassified(self, n: int = 30, ax=None):
         from ..evaluation import plots
 

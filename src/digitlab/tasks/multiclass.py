@@ -20,7 +20,7 @@ from ..evaluation import metrics
 from .common import Progress, build, check_task, first, model_name, no_progress, resolved_params
 from .cv import check_cv, cv_splitter, fit_and_test, out_of_fold, parse_pair
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 
 
 @dataclass(repr=False, eq=False)
@@ -35,14 +35,16 @@ class MulticlassResult(TaskResult):
     kind = "multiclass"
     headline_keys = ("cv_accuracy", "test_accuracy")
 
+    @plot
     def plot_confusion_matrix(self, ax=None):
         from ..evaluation import plots
 
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), self.metrics["labels"], ax=ax,
-                               title=f"{self.metrics['model']} on {self.metrics['dataset']}: confusion matrix "
+                               title=f"{self.metrics['model']} on {self.data_label}: confusion matrix "
                                      f"({self.metrics['cv']}-fold CV predictions)",
                                xlabel="Predicted digit", ylabel="Actual digit")
 
+    @plot
     def plot_error_matrix(self, ax=None):
         from ..evaluation import plots
 
@@ -50,6 +52,7 @@ class MulticlassResult(TaskResult):
                                   title=f"{self.metrics['model']}: errors per actual digit (row-normalised, "
                                         f"diagonal zeroed)", xlabel="Predicted digit", ylabel="Actual digit")
 
+    @plot
     def plot_error_gallery(self, pair: Sequence[int] | None = None, ax=None):
         from ..evaluation import plots
 

@@ -20,7 +20,7 @@ from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_
                      resolved_params, timed)
 from .cv import check_cv, cv_splitter, out_of_fold
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 
 LABELS = ("large (>= 7)", "odd")
 
@@ -41,6 +41,7 @@ class MultilabelResult(TaskResult):
     kind = "multilabel"
     headline_keys = ("f1_macro", "f1_weighted", "test_f1_macro")
 
+    @plot
     def plot_confusion(self, ax=None):
         """One 2x2 confusion matrix per tag (``ax`` None or one Axes per tag)."""
         from ..evaluation import plots

@@ -21,7 +21,7 @@ from ..data import images, kaggle
 from ..errors import DataError, UsageError
 from ..fileio import refuse_overwriting
 from ..models import persist
-from .result import TaskResult
+from .result import TaskResult, plot
 
 IMAGE_COLUMNS = ("image", "label", "probability", "runner_up", "runner_up_probability")
 PREVIEW = 20  # predictions listed by name in the metrics when there are at most this many images
@@ -68,6 +68,7 @@ class PredictResult(TaskResult):
             writer.writerow(header)
             writer.writerows(rows)
 
+    @plot
     def plot_images(self, n: int = 50, ax=None):
         """The 28x28 images the model saw, each titled with its prediction (and probability)."""
         from ..evaluation import plots

@@ -9,7 +9,9 @@ the PNGs and the model file — and marks a run that failed or was interrupted a
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,30 @@ from typing import Any, Callable, ClassVar
 from .._version import __version__
 from ..errors import DigitlabError
 from ..plain import plain
-from ..runs import Run, new_run
+from ..runs import Run, new_run, short_dataset
+
+
+@dataclass(frozen=True, repr=False)
+class Plot:
+    """What a result's ``plot_*`` method returns, as scikit-learn's Display objects do: the figure and the axes
+    it drew on. It has no picture of its own, so Jupyter shows the figure once (inline), not a second time as
+    the cell's value."""
+
+    figure_: Any
+    ax_: Any
+
+    def __repr__(self) -> str:
+        title = self.ax_.get_title() if hasattr(self.ax_, "get_title") else ""
+        return f"<digitlab plot{': ' + title if title else ''}>"
+
+
+def plot(method: Callable) -> Callable:
+    """Make a result method that returns a figure return a ``Plot`` of that figure and the axes drawn on."""
+    @functools.wraps(method)
+    def draw(self, *args, ax=None, **kwargs) -> Plot:
+        figure = method(self, *args, ax=ax, **kwargs)
+        return Plot(figure, ax if ax is not None else figure.axes[0])
+    return draw
 
 
 @dataclass(repr=False, eq=False)
@@ -33,6 +58,11 @@ class TaskResult:
     kind: ClassVar[str] = "task"
     headline_keys: ClassVar[tuple[str, ...]] = ()  # the figures a summary shows first
 
+    @property
+    def data_label(self) -> str:
+        """The dataset's name as titles show it (a csv:PATH by its file name)."""
+        return short_dataset(str(self.metrics.get("dataset", "")))
+
     def run_plots(self) -> dict[str, Callable]:
         """PNG file name -> plot method: the plots a run folder gets for this result."""
         return {}
@@ -41,7 +71,7 @@ class TaskResult:
         """Draw every plot of ``run_plots`` and write it as a PNG into ``folder``."""
         from ..evaluation.plots import save_figure
 
-        return [save_figure(draw(), Path(folder) / name) for name, draw in self.run_plots().items()]
+        return [save_figure(draw().figure_, Path(folder) / name) for name, draw in self.run_plots().items()]
 
     def headline(self) -> str:
         """The main figures as words, e.g. "test accuracy 0.9714" (for messages and summaries)."""
@@ -51,7 +81,8 @@ class TaskResult:
 
     def __repr__(self) -> str:
         where = f", run={str(self.run)!r}" if self.run else ""
-        return f"{type(self).__name__}({self.metrics.get('model', '?')!r}: {self.headline() or 'no figures'}{where})"
+        subject = self.metrics.get("model") or self.metrics.get("dataset") or self.kind
+        return f"{type(self).__name__}({subject!r}: {self.headline() or 'no figures'}{where})"
 
     def _repr_html_(self) -> str:
         rows = [(key, self.metrics.get(key)) for key in ("model", "dataset", *self.headline_keys, "fit_seconds")]
@@ -85,7 +116,7 @@ class Recorder:
 
     def __init__(self, runs: str | Path | None, kind: str, label: str, config: dict[str, Any],
                  resume: Run | None = None):
-        self.runs, self.kind, self.label = runs, kind, label
+        self.runs, self.kind, self.label = runs, kind, re.sub(r"csv:\S*/", "csv:", label)
         started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
         self.config = {"kind": kind, **config, "started": started, "digitlab": __version__}
         self.run: Run | None = resume

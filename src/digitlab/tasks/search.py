@@ -25,7 +25,7 @@ from ..models import persist, registry
 from .common import Progress, check_task, first, fit_timed, model_meta, no_progress, timed
 from .cv import check_cv, cv_splitter, fit_and_test, run_fits
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 from .search_space import candidates, describe, space
 
 
@@ -39,15 +39,17 @@ class SearchResult(TaskResult):
     kind = "search"
     headline_keys = ("best_params", "best_cv_accuracy", "test_accuracy")
 
+    @plot
     def plot_results(self, ax=None):
         """Mean CV accuracy of each candidate with its spread over folds; the best one marked."""
         from ..evaluation import plots
 
         m = self.metrics
         return plots.search_results(m["results"], test_accuracy=m["test_accuracy"], ax=ax,
-                                    title=f"{m['model']} {m['strategy']} search on {m['dataset']}: {m['cv']}-fold CV "
+                                    title=f"{m['model']} {m['strategy']} search on {self.data_label}: {m['cv']}-fold CV "
                                           f"accuracy")
 
+    @plot
     def plot_test_confusion_matrix(self, ax=None):
         from ..evaluation import plots
 

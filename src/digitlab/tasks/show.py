@@ -15,7 +15,7 @@ from ..data.noise import parse_noise
 from ..errors import ParameterError
 from .common import first
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 
 SPLITS = ("train", "test")
 
@@ -32,18 +32,20 @@ class ShowResult(TaskResult):
     kind = "show"
     headline_keys = ("n", "split", "noise")
 
+    @plot
     def plot_digits(self, ax=None):
         from ..evaluation import plots
 
         m = self.metrics
         return plots.digit_gallery(self.images, labels=self.names, per_row=self.per_row, ax=ax,
-                                   title=f"{m['dataset']}: the first {m['n']} {m['split']} images with their labels")
+                                   title=f"{self.data_label}: the first {m['n']} {m['split']} images with their labels")
 
+    @plot
     def plot_noisy_pairs(self, ax=None):
         from ..evaluation import plots
 
         return plots.noisy_pairs(self.images, self.noisy, labels=self.names, n=min(len(self.images), self.per_row),
-                                 ax=ax, title=f"{self.metrics['dataset']}: clean (top) and with "
+                                 ax=ax, title=f"{self.data_label}: clean (top) and with "
                                               f"{self.metrics['noise']} noise (bottom)")
 
     def run_plots(self):

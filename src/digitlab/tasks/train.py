@@ -20,7 +20,7 @@ from ..models import persist
 from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_meta, model_name,
                      net_watcher, no_progress, resolved_params, timed)
 from .data import DataLike, dataset_for
-from .result import Recorder, TaskResult
+from .result import Recorder, TaskResult, plot
 from .resume import CHECKPOINT, DEFAULT_SEED, resume_args
 
 AUGMENTS = ("shift",)
@@ -38,15 +38,17 @@ class TrainResult(TaskResult):
     kind = "train"
     headline_keys = ("test_accuracy", "train_accuracy")
 
+    @plot
     def plot_confusion_matrix(self, ax=None):
         """Test-split confusion matrix (rows actual, columns predicted)."""
         from ..evaluation import plots
 
         labels = self.metrics["labels"]
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), labels, ax=ax,
-                               title=f"{self.metrics['model']} on {self.metrics['dataset']}: test confusion matrix",
+                               title=f"{self.metrics['model']} on {self.data_label}: test confusion matrix",
                                xlabel="Predicted digit", ylabel="Actual digit")
 
+    @plot
     def plot_misclassified(self, n: int = 30, ax=None):
         """The first ``n`` misclassified test digits with true and predicted labels (and confidence)."""
         from ..evaluation import plots
@@ -54,6 +56,7 @@ class TrainResult(TaskResult):
         return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
                                            n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
 
+    @plot
     def plot_history(self, ax=None):
         """A net's loss and validation score per epoch."""
         from ..evaluation import plots
