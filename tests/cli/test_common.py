@@ -34,3 +34,11 @@ def test_ctrl_c_anywhere_exits_130(cli, monkeypatch):
     monkeypatch.setattr(core, "load_data", interrupted)
     result = cli("train", "knn", "--dataset", "mnist-mini")
     assert result.code == 130 and "interrupted" in result.err
+
+
+def test_models_speak_of_the_notebooks_and_hide_internal_settings(cli):
+    listed = cli("models", "--json").json()["models"]
+    text = str(listed)
+    assert "seed 0" not in text and "notebook" in text
+    for row in listed:
+        assert not {"progress", "verbose", "checkpoint_path", "resume_from"} & set(row["defaults"]), row["name"]

@@ -1,4 +1,4 @@
-"""Data augmentation by whole-pixel shifts (seed 002, exercise 2), vectorised over all images."""
+"""Data augmentation by whole-pixel shifts (the classification chapter's second exercise), vectorised over all images."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Noise models for denoising tasks, as the seeds apply them, seeded and parsed from a short spec.
+"""Noise models for denoising tasks, as the notebooks apply them, seeded and parsed from a short spec.
 
 ``uniform:HIGH``   adds ``randint(0, HIGH)`` (0..HIGH-1) to each pixel, unclipped, as integers
-                   (seed 004: HIGH=100, seed 000: HIGH=500).
+                   (the classification chapter: HIGH=100; the k-NN denoising notebook: HIGH=500).
 ``gaussian:SIGMA`` adds normal noise of standard deviation SIGMA on the [0, 1] scale, i.e. SIGMA*255
-                   on the pixel scale; float32 on the 0..255 scale, unclipped (seed 001: 0.1).
+                   on the pixel scale; float32 on the 0..255 scale, unclipped (the autoencoder notebook: 0.1).
 ``saltpepper:P``   sets a fraction P of the pixels to 0 or 255 (equally likely); uint8.
 ``none``           returns a copy of the images.
 """

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 # Classifiers within this much test accuracy of the best stay on the leaderboard's axis; lower ones (the
-# never-this-digit baseline at about 0.11, a failed run) are cut. The seed's weakest real model, a linear SGD on
+# never-this-digit baseline at about 0.11, a failed run) are cut. The notebooks' weakest real model, a linear SGD on
 # raw pixels, reads 0.87-0.90 against 0.99+ for the best, so it stays.
 COMPETITIVE = 0.25
 

@@ -14,7 +14,7 @@ def accuracy(y_true, y_pred) -> float:
 
 
 def rmse(clean, cleaned) -> float:
-    """Root mean squared error over all pixels, on the 0..255 scale (seed 000's score)."""
+    """Root mean squared error over all pixels, on the 0..255 scale (the denoising notebook's score)."""
     diff = np.asarray(clean, dtype=np.float64) - np.asarray(cleaned, dtype=np.float64)
     return float(np.sqrt(np.mean(diff * diff)))
 

@@ -1,4 +1,4 @@
-"""Factories for the seeds' scikit-learn models; the registry names them and holds their defaults.
+"""Factories for the notebooks' scikit-learn models; the registry names them and holds their defaults.
 
 Each factory takes keyword parameters only, so ``--set KEY=VALUE`` can be checked against its
 signature. Models that want [0, 1] inputs scale inside themselves with ``ScalePixels``, so every
@@ -51,13 +51,13 @@ def _scaled(model) -> Pipeline:
 
 def sgd(loss: str = "hinge", alpha: float = 1e-4, max_iter: int = 1000, tol: float = 1e-3,
         random_state: int | None = 42, n_jobs: int | None = None):
-    """Linear classifier fit by stochastic gradient descent on raw pixels (seed 002)."""
+    """Linear classifier fit by stochastic gradient descent on raw pixels (the classification chapter)."""
     return SGDClassifier(loss=loss, alpha=alpha, max_iter=max_iter, tol=tol, random_state=random_state, n_jobs=n_jobs)
 
 
 def sgd_scaled(loss: str = "hinge", alpha: float = 1e-4, max_iter: int = 1000, tol: float = 1e-3,
                random_state: int | None = 42, n_jobs: int | None = None):
-    """Standard scaling, then SGD: the seed's ~0.87 -> ~0.90 cross-validated accuracy step."""
+    """Standard scaling, then SGD: the chapter's ~0.87 -> ~0.90 cross-validated accuracy step."""
     return Pipeline([("scale", StandardScaler()),
                      ("model", sgd(loss, alpha, max_iter, tol, random_state, n_jobs))])
 
@@ -68,40 +68,40 @@ def logistic(C: float = 1.0, max_iter: int = 200, random_state: int | None = 42)
 
 
 def linear_svc(C: float = 0.01, max_iter: int = 2000, random_state: int | None = 42):
-    """Linear SVM (liblinear, one-vs-rest) on [0, 1] pixels: seed 003's linear kernel, far faster than SVC."""
+    """Linear SVM (liblinear, one-vs-rest) on [0, 1] pixels: the Kaggle post's linear kernel, far faster than SVC."""
     return _scaled(LinearSVC(C=C, max_iter=max_iter, random_state=random_state))
 
 
 def svc(C: float = 1.0, kernel: str = "rbf", gamma: str | float = "scale", random_state: int | None = 42):
-    """Kernel SVM, one-vs-one over the 45 digit pairs (seed 002's ``SVC()``), on [0, 1] pixels."""
+    """Kernel SVM, one-vs-one over the 45 digit pairs (the classification chapter's ``SVC()``), on [0, 1] pixels."""
     return _scaled(SVC(C=C, kernel=kernel, gamma=gamma, random_state=random_state))
 
 
 def ovr_svc(C: float = 1.0, kernel: str = "rbf", gamma: str | float = "scale", random_state: int | None = 42,
             n_jobs: int | None = -1):
-    """Ten one-vs-rest kernel SVMs (seed 002's ``OneVsRestClassifier(SVC())``)."""
+    """Ten one-vs-rest kernel SVMs (the classification chapter's ``OneVsRestClassifier(SVC())``)."""
     return _scaled(OneVsRestClassifier(SVC(C=C, kernel=kernel, gamma=gamma, random_state=random_state), n_jobs=n_jobs))
 
 
 def random_forest(n_estimators: int = 100, max_depth: int | None = None, random_state: int | None = 42,
                   n_jobs: int | None = -1):
-    """Random forest of 100 trees (seed 002)."""
+    """Random forest of 100 trees (the classification chapter)."""
     return RandomForestClassifier(n_estimators=n_estimators, max_depth=max_depth, random_state=random_state,
                                   n_jobs=n_jobs)
 
 
 def knn(n_neighbors: int = 5, weights: str = "uniform", algorithm: str = "auto", n_jobs: int | None = -1):
-    """scikit-learn's k-nearest neighbours on raw pixels (seed 002; its exercise uses k=4, distance)."""
+    """scikit-learn's k-nearest neighbours on raw pixels (the classification chapter; its exercise uses k=4, distance)."""
     return KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights, algorithm=algorithm, n_jobs=n_jobs)
 
 
 def never():
-    """Always the most frequent class: the seed's never-5 baseline in the binary task."""
+    """Always the most frequent class: the chapter's never-5 baseline in the binary task."""
     return DummyClassifier(strategy="most_frequent")
 
 
 def knn_denoise(n_neighbors: int = 5, weights: str = "uniform", n_jobs: int | None = -1):
-    """Multioutput k-NN classifier: each pixel is the vote of the neighbours' clean pixels (seeds 000, 004)."""
+    """Multioutput k-NN classifier: each pixel is the vote of the neighbours' clean pixels (the denoising notebook and the classification chapter)."""
     return KNeighborsClassifier(n_neighbors=n_neighbors, weights=weights, n_jobs=n_jobs)
 
 

@@ -1,7 +1,7 @@
 """digitlab's k-nearest-neighbour engine: exact search in float32, optional deskewing and principal components.
 
 Two scikit-learn estimators share one search: ``FastKNNClassifier`` (registry name ``knn-fast``) and
-``FastKNNDenoiser`` (``knn-fast-denoise``, the seeds' multioutput denoiser: each pixel is the vote, or the mean,
+``FastKNNDenoiser`` (``knn-fast-denoise``, the notebooks' multioutput denoiser: each pixel is the vote, or the mean,
 of the neighbours' clean pixels). Their defaults live in their ``__init__`` signatures, which the registry reads.
 
 How the search works, and why (figures measured on the 2-core machine, per 10,000 queries against 60,000
@@ -445,7 +445,7 @@ class FastKNNDenoiser(RegressorMixin, _FastKNNBase):
     clean versions ``Y`` (n, 784), usually uint8. ``predict`` returns ``Y``'s dtype: for integer ``Y`` the vote,
     or the mean rounded to the nearest integer; for float ``Y`` the vote or the plain mean.
 
-    ``mode='vote', n_neighbors=5, weights='uniform', n_components=None`` is the seeds' recipe (scikit-learn's
+    ``mode='vote', n_neighbors=5, weights='uniform', n_components=None`` is the notebooks' recipe (scikit-learn's
     multioutput ``KNeighborsClassifier``), with the same neighbours and the same tie-breaking. The defaults are
     the most accurate setting measured that is at least 20x faster than that recipe: the distance-weighted mean
     of 8 neighbours found among 40 principal components of the noisy images (on ``uniform:100`` noise, RMSE

@@ -36,7 +36,7 @@ TRUSTED_TYPES = [
 
 # What a .skops file may unpack to, counting every read skops makes (schema.json and each array member, once
 # per reference). The largest real digitlab models on full MNIST are scikit-learn's k-NN trained on the
-# 300,000 shift-augmented images, which keeps them as float64 (300,000 x 784 x 8 bytes = 1.9 GB), and the seeds'
+# 300,000 shift-augmented images, which keeps them as float64 (300,000 x 784 x 8 bytes = 1.9 GB), and the notebooks'
 # multioutput k-NN denoiser on them, which adds int64 targets of the same size (3.8 GB). 4 GiB holds both; a
 # file that would unpack to more is refused before it is unpacked (3.9 MB of zip can hold 4 GB of zeros).
 MAX_UNPACKED_BYTES = 4 * 2**30

@@ -1,6 +1,6 @@
 """Every model digitlab knows, by name: what it does, how it is built and its default parameters.
 
-Defaults live in each factory's signature (``classical.py`` for the seeds' models, the class
+Defaults live in each factory's signature (``classical.py`` for the notebooks' models, the class
 ``__init__`` for digitlab's own), where the registry reads them. Factories are given as
 ``"module:callable"`` strings and imported on first use, so a command that needs only
 scikit-learn never imports PyTorch.
@@ -36,19 +36,19 @@ class ModelSpec:
 _C = "digitlab.models.classical"
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
-    # --- the seeds' classical classifiers -------------------------------------------------------
-    ModelSpec("sgd", "classify", f"{_C}:sgd", "linear classifier trained by SGD (hinge loss), seed 002"),
-    ModelSpec("sgd-scaled", "classify", f"{_C}:sgd_scaled", "standard scaling then SGD, seed 002"),
+    # --- the notebooks' classical classifiers -------------------------------------------------------
+    ModelSpec("sgd", "classify", f"{_C}:sgd", "linear classifier trained by SGD (hinge loss), the classification chapter"),
+    ModelSpec("sgd-scaled", "classify", f"{_C}:sgd_scaled", "standard scaling then SGD, the classification chapter"),
     ModelSpec("logistic", "classify", f"{_C}:logistic", "multinomial logistic regression on [0,1] pixels"),
-    ModelSpec("linear-svc", "classify", f"{_C}:linear_svc", "linear SVM (liblinear) on [0,1] pixels, seed 003"),
-    ModelSpec("svc", "classify", f"{_C}:svc", "RBF-kernel SVC, one-vs-one, on [0,1] pixels, seed 002"),
-    ModelSpec("ovr-svc", "classify", f"{_C}:ovr_svc", "one-vs-rest wrapper around the RBF SVC, seed 002"),
-    ModelSpec("random-forest", "classify", f"{_C}:random_forest", "random forest, seed 002"),
-    ModelSpec("knn", "classify", f"{_C}:knn", "scikit-learn k-nearest neighbours, seed 002"),
+    ModelSpec("linear-svc", "classify", f"{_C}:linear_svc", "linear SVM (liblinear) on [0,1] pixels, the Kaggle post"),
+    ModelSpec("svc", "classify", f"{_C}:svc", "RBF-kernel SVC, one-vs-one, on [0,1] pixels, the classification chapter"),
+    ModelSpec("ovr-svc", "classify", f"{_C}:ovr_svc", "one-vs-rest wrapper around the RBF SVC, the classification chapter"),
+    ModelSpec("random-forest", "classify", f"{_C}:random_forest", "random forest, the classification chapter"),
+    ModelSpec("knn", "classify", f"{_C}:knn", "scikit-learn k-nearest neighbours, the classification chapter"),
     ModelSpec("never", "classify", f"{_C}:never", "baseline: always the most frequent class (never-5 in binary)"),
-    # --- the seeds' denoisers ------------------------------------------------------------------
+    # --- the notebooks' denoisers ------------------------------------------------------------------
     ModelSpec("knn-denoise", "denoise", f"{_C}:knn_denoise",
-              "multioutput k-NN classifier: per-pixel vote of the neighbours' clean images (seeds 000, 004)"),
+              "multioutput k-NN classifier: per-pixel vote of the neighbours' clean images (the denoising notebook and the classification chapter)"),
     ModelSpec("knn-denoise-mean", "denoise", f"{_C}:knn_denoise_mean",
               "k-NN regressor: mean of the neighbours' clean images"),
     # --- digitlab's fast exact k-NN engine -----------------------------------------------------
@@ -57,14 +57,14 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
     ModelSpec("knn-fast-denoise", "denoise", "digitlab.models.knn:FastKNNDenoiser",
               "digitlab's k-NN denoiser: per-pixel vote or mean of the neighbours' clean images"),
     # --- neural networks (PyTorch) -------------------------------------------------------------
-    ModelSpec("mlp", "classify", "digitlab.models.neural:MLPClassifier", "400 leaky-ReLU units, seed 003"),
-    ModelSpec("lenet5", "classify", "digitlab.models.neural:LeNet5Classifier", "LeNet-5-like CNN, seed 003"),
+    ModelSpec("mlp", "classify", "digitlab.models.neural:MLPClassifier", "400 leaky-ReLU units, the Kaggle post"),
+    ModelSpec("lenet5", "classify", "digitlab.models.neural:LeNet5Classifier", "LeNet-5-like CNN, the Kaggle post"),
     ModelSpec("cnn", "classify", "digitlab.models.neural:CNNClassifier",
               "modern CNN: batch norm, dropout, random affine augmentation, one-cycle schedule"),
     ModelSpec("cnn-ensemble", "classify", "digitlab.models.neural:CNNEnsembleClassifier",
               "averaged probabilities of several CNNs"),
     ModelSpec("dae-mlp", "denoise", "digitlab.models.neural:DAEMLPDenoiser",
-              "784-10-784 denoising autoencoder, ReLU then sigmoid, seed 001"),
+              "784-10-784 denoising autoencoder, ReLU then sigmoid, the autoencoder notebook"),
     ModelSpec("dae-conv", "denoise", "digitlab.models.neural:ConvDenoiser", "convolutional denoiser"),
 ]}
 

@@ -1,4 +1,4 @@
-"""The neural classifiers: seed 003's MLP and LeNet-5, a modern CNN with presets, and an ensemble of CNNs.
+"""The neural classifiers: the Kaggle post's MLP and LeNet-5, a modern CNN with presets, and an ensemble of CNNs.
 
 Each predicts labels and probabilities from (n, 784) rows on the 0..255 scale.
 
@@ -108,8 +108,8 @@ def classes_from_json(data: dict) -> np.ndarray:
 
 
 class MLPClassifier(_ClassifierBase):
-    """Seed 003's shallow network: 784 -> 400 leaky-ReLU units -> 10, trained with AdamW and a one-cycle
-    schedule (the seed's constant-rate Adam, ``schedule="constant", batch_size=32``, early-stopped at 97.3%).
+    """The Kaggle post's shallow network: 784 -> 400 leaky-ReLU units -> 10, trained with AdamW and a one-cycle
+    schedule (the post's constant-rate Adam, ``schedule="constant", batch_size=32``, early-stopped at 97.3%).
     """
 
     _image_input = False
@@ -123,7 +123,7 @@ class MLPClassifier(_ClassifierBase):
 
 
 class LeNet5Classifier(_ClassifierBase):
-    """Seed 003's LeNet-5-like CNN (conv5x6, pool, conv5x16, pool, dense 120-84-10, leaky ReLU), Adam."""
+    """The Kaggle post's LeNet-5-like CNN (conv5x6, pool, conv5x16, pool, dense 120-84-10, leaky ReLU), Adam."""
 
     _net_names = ("LeNet5",)
     _own_params: dict[str, Param] = {}

@@ -1,4 +1,4 @@
-"""The neural denoisers: seed 001's 784-10-784 autoencoder and a small convolutional U-Net.
+"""The neural denoisers: the autoencoder notebook's 784-10-784 autoencoder and a small convolutional U-Net.
 
 Each takes noisy (n, 784) rows on the 0..255 scale (any range: digitlab's noise is unclipped) and, to fit,
 the clean (n, 784) uint8 rows as ``y``; ``predict`` returns clean uint8 rows.
@@ -70,7 +70,7 @@ class _DenoiserBase(MultiOutputMixin, NetEstimator):
 
 
 class DAEMLPDenoiser(_DenoiserBase):
-    """Seed 001's denoising autoencoder 784 -> 10 (ReLU) -> 784 (sigmoid), L2 loss, Adam."""
+    """The autoencoder notebook's denoising autoencoder 784 -> 10 (ReLU) -> 784 (sigmoid), L2 loss, Adam."""
 
     _image_input = False
     _net_names = ("DAEMLP",)

@@ -56,13 +56,13 @@ def _check_number(name: str, value: Any, integer: bool) -> None:
 @dataclass
 class MLPConfig(_Checked):
     n_inputs: int = 784  # pixels in
-    n_hidden: int = 400  # about half the inputs, as in seed 003
+    n_hidden: int = 400  # about half the inputs, as in the Kaggle post
     n_classes: int = 10  # digits
     negative_slope: float = 0.2  # leaky-ReLU slope: tf.nn.leaky_relu's default, as the seed used
 
 
 class MLP(nn.Module):
-    """Seed 003's shallow net: one hidden layer of leaky-ReLU units."""
+    """The Kaggle post's shallow net: one hidden layer of leaky-ReLU units."""
 
     def __init__(self, config: MLPConfig):
         super().__init__()
@@ -80,11 +80,11 @@ class LeNet5Config(_Checked):
     n_classes: int = 10  # digits
     channels: tuple[int, int] = (6, 16)  # filters of the two 5x5 'valid' convolutions
     hidden: tuple[int, int] = (120, 84)  # the two dense layers before the output
-    negative_slope: float = 0.2  # leaky-ReLU slope, as seed 003 (tf.nn.leaky_relu)
+    negative_slope: float = 0.2  # leaky-ReLU slope, as the Kaggle post (tf.nn.leaky_relu)
 
 
 class LeNet5(nn.Module):
-    """Seed 003's LeNet-5-like CNN: conv5-pool-conv5-pool, then dense 120-84-10, leaky ReLU throughout."""
+    """The Kaggle post's LeNet-5-like CNN: conv5-pool-conv5-pool, then dense 120-84-10, leaky ReLU throughout."""
 
     def __init__(self, config: LeNet5Config):
         super().__init__()
@@ -171,12 +171,12 @@ class FastCNN(nn.Module):
 @dataclass
 class DAEMLPConfig(_Checked):
     n_inputs: int = 784  # noisy pixels in
-    n_latent: int = 10  # the code: an 80-fold reduction, as in seed 001
+    n_latent: int = 10  # the code: an 80-fold reduction, as in the autoencoder notebook
     n_outputs: int = 784  # clean pixels out
 
 
 class DAEMLP(nn.Module):
-    """Seed 001's denoising autoencoder: dense 784 -> 10 (ReLU), dense 10 -> 784 (sigmoid, applied by the loss)."""
+    """The autoencoder notebook's denoising autoencoder: dense 784 -> 10 (ReLU), dense 10 -> 784 (sigmoid, applied by the loss)."""
 
     def __init__(self, config: DAEMLPConfig):
         super().__init__()
