@@ -48,3 +48,19 @@ class ParameterError(UsageError):
         self.parameter = parameter
         self.problem = problem
         super().__init__(f"{parameter} {problem}")
+
+
+class ClusterError(DigitlabError):
+    """A Dask scheduler that cannot be reached, or workers that cannot run digitlab's fits.
+
+    ``instead`` is a value of the task's ``scheduler`` parameter to suggest: the sentence ends "or use
+    scheduler='local:N'." in Python, and the command line words it with its flag (``worded``).
+    """
+
+    def __init__(self, problem: str, instead: str | None = None):
+        self.problem, self.instead = problem, instead
+        super().__init__(self.worded(lambda parameter, value: f"{parameter}={value!r}"))
+
+    def worded(self, option) -> str:
+        """The sentence, with ``option(parameter, value)`` writing the suggested setting."""
+        return self.problem + (f" or use {option('scheduler', self.instead)}." if self.instead else ".")

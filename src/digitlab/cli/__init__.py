@@ -16,7 +16,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Plots are written as PNG files, with or without a screen: the file backend, chosen before pyplot loads.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from ..errors import DigitlabError, ParameterError  # noqa: E402
+from ..errors import ClusterError, DigitlabError, ParameterError  # noqa: E402
 from .common import app, err_console, flag  # noqa: E402
 from . import core  # noqa: F401,E402  (registers its commands)
 from . import chapter  # noqa: F401,E402  (registers its commands)
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except ParameterError as exc:
         return _error(f"{flag(exc.parameter)} {exc.problem}", exc.exit_code)
+    except ClusterError as exc:
+        return _error(exc.worded(lambda parameter, value: f"{flag(parameter)} {value}"), exc.exit_code)
     except DigitlabError as exc:
         return _error(str(exc), exc.exit_code)
     if status == INTERRUPTED:  # Typer turns a KeyboardInterrupt into this status without a word

@@ -15,14 +15,14 @@ from .common import Options, Output, app, load_data, parse_sets, with_options
 
 CvOpt = typer.Option(3, "--cv", help="Number of cross-validation folds (stratified, in order, as scikit-learn's cv=N).")
 # The shared options of every chapter command (see common.SHARED), after each command's own.
-CHAPTER = ("sets", "n_train", "n_jobs", "dataset", "data_dir", "seed", "runs", "as_json", "quiet")
+CHAPTER = ("sets", "n_train", "n_jobs", "scheduler", "dataset", "data_dir", "seed", "runs", "as_json", "quiet")
 PER_CLASS = ["label", "precision", "recall", "f1", "support"]
 
 
 def _task_options(o: Options, out: Output, step) -> dict:
     """The keyword arguments every chapter task takes from the shared options."""
     return {"params": parse_sets(o.sets), "n_train": o.n_train, "seed": o.seed, "n_jobs": o.n_jobs,
-            "runs": runs_root(o.runs), "progress": step}
+            "scheduler": o.scheduler or None, "runs": runs_root(o.runs), "progress": step}
 
 
 def _render(out: Output, result, tables: list[tuple[list[dict], list[str], str]], title: str, keys: list[str]) -> None:

@@ -75,12 +75,19 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout in
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress display.")
 NTrainOpt = typer.Option(None, "--n-train", help="Use the first N training images.")
 NJobsOpt = typer.Option(1, "--n-jobs", help="Fits run at once (-1: all cores).")
+SCHEDULER_ENV = "DIGITLAB_SCHEDULER"
+SchedulerOpt = typer.Option(None, "--scheduler", envvar=SCHEDULER_ENV, show_envvar=True, metavar="ADDRESS|local:N",
+                            help="Run the cross-validation fits on a Dask cluster: a scheduler's address "
+                                 "(tcp://HOST:8786, started with `dask scheduler`; workers started with `dask worker "
+                                 "tcp://HOST:8786`), or local:N to start N worker processes here for this command "
+                                 "(--n-jobs is then unused; the final refit runs here).")
 
 # The shared options by parameter name: (annotation, declaration). ``with_options`` adds them to a command.
 SHARED = {
     "sets": (Optional[list[str]], SetOpt), "n_train": (Optional[int], NTrainOpt), "n_jobs": (int, NJobsOpt),
     "dataset": (Optional[str], DatasetOpt), "data_dir": (Optional[Path], DataDirOpt), "seed": (int, SeedOpt),
     "runs": (Optional[Path], RunsOpt), "as_json": (bool, JsonOpt), "quiet": (bool, QuietOpt),
+    "scheduler": (Optional[str], SchedulerOpt),
 }
 
 
@@ -97,6 +104,7 @@ class Options:
     runs: Optional[Path] = None
     as_json: bool = False
     quiet: bool = False
+    scheduler: Optional[str] = None
 
 
 def with_options(*names: str):

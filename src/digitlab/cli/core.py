@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import DataDirOpt, JsonOpt, Options, Output, RunsOpt, app, load_data, parse_sets, with_options
+from .common import (SCHEDULER_ENV, DataDirOpt, JsonOpt, Options, Output, RunsOpt, app, load_data, parse_sets,
+                     with_options)
 
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C
 
@@ -52,15 +53,36 @@ ResumeOpt = typer.Option(None, "--resume", help="Continue a neural model's inter
 NTestOpt = typer.Option(None, "--n-test", help="Score on the first N test images.")
 RunSeedOpt = typer.Option(None, "--seed", help="Seed for everything random (default 42).", show_default=False)
 NoSaveOpt = typer.Option(False, "--no-save", help="Do not write the model file (nor keep a checkpoint).")
+DeviceOpt = typer.Option(None, "--device", metavar="auto|cpu|cuda",
+                         help="Neural models: where the net trains and predicts: auto (a CUDA GPU when PyTorch sees "
+                              "one, else the CPU; the nets' default), cpu or cuda. The model file loads anywhere.")
+EnsembleSchedulerOpt = typer.Option(
+    None, "--scheduler", metavar="ADDRESS|local:N",
+    help=f"cnn-ensemble: train its members one per Dask worker, on the cluster of a scheduler's address "
+         f"(tcp://HOST:8786) or on local:N worker processes started here (without checkpoints; ${SCHEDULER_ENV} "
+         f"is used for cnn-ensemble when this is not given).")
 
 
-def _model_params(sets, epochs=None, batch_size=None, lr=None, preset=None) -> dict | None:
-    """--set values, with the neural shorthands --epochs, --batch-size, --lr and --preset on top."""
+def _model_params(sets, epochs=None, batch_size=None, lr=None, preset=None, device=None, model=None) -> dict | None:
+    """--set values, with the neural shorthands --epochs, --batch-size, --lr, --preset and --device on top."""
     params = parse_sets(sets)
-    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("preset", preset)):
+    if device is not None:
+        _check_device(model)
+    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("preset", preset),
+                       ("device", device)):
         if value is not None:
             params[key] = value
     return params or None
+
+
+def _check_device(model: str | None) -> None:
+    """--device is the nets' ``device`` parameter: a model without one is refused in a sentence that names those
+    with it."""
+    from ..models import registry
+
+    if model is not None and "device" not in registry.parameters(model):
+        nets = [name for name in registry.names() if "device" in registry.parameters(name)]
+        raise UsageError(f"--device is for the neural models ({', '.join(nets)}); {model} computes on the CPU only.")
 
 
 def _fit(out: Output, o: Options, task, label: str, model, params, common: dict, holdout=None, **own):
@@ -88,6 +110,19 @@ def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
 FIT = ("sets", "n_train", "dataset", "data_dir", "runs", "as_json", "quiet")  # shared options of train/denoise
 
 
+def _ensemble_scheduler(given: str | None, model: str | None, resume: str | None) -> str | None:
+    """--scheduler as given (the task refuses it for a model it cannot spread), else $DIGITLAB_SCHEDULER when the
+    model can use it: the variable set for the chapter's commands does not stop `train knn` or a resumed run."""
+    import os
+
+    from ..tasks.train import takes_scheduler
+
+    if given:
+        return given
+    env = os.environ.get(SCHEDULER_ENV)
+    return env if env and model is not None and resume is None and takes_scheduler(model) else None
+
+
 @app.command()
 @with_options(*FIT)
 def train(
@@ -101,6 +136,8 @@ def train(
     lr: Optional[float] = LrOpt,
     preset: Optional[str] = typer.Option(None, "--preset", help="cnn and cnn-ensemble: standard (accurate, "
                                          "~15 min) or fast (99% in ~20 s)."),
+    device: Optional[str] = DeviceOpt,
+    scheduler: Optional[str] = EnsembleSchedulerOpt,
     resume: Optional[str] = ResumeOpt,
     seed: Optional[int] = RunSeedOpt,
     no_save: bool = NoSaveOpt,
@@ -112,9 +149,10 @@ def train(
     out = Output(o.as_json, o.quiet)
     if model is None and resume is None:
         raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
-    result = _fit(out, o, run_train, model or "resuming", model, _model_params(o.sets, epochs, batch_size, lr, preset),
+    params = _model_params(o.sets, epochs, batch_size, lr, preset, device, model)
+    result = _fit(out, o, run_train, model or "resuming", model, params,
                   dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), holdout=holdout,
-                  augment=augment)
+                  augment=augment, scheduler=_ensemble_scheduler(scheduler, model, resume))
     _finish_fit(out, result, f"{result.metrics['model']} on {result.metrics['dataset']}",
                 ["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy", "fit_seconds",
                  "predict_seconds", "run"])
@@ -130,6 +168,7 @@ def denoise(
     epochs: Optional[int] = EpochsOpt,
     batch_size: Optional[int] = BatchOpt,
     lr: Optional[float] = LrOpt,
+    device: Optional[str] = DeviceOpt,
     resume: Optional[str] = ResumeOpt,
     seed: Optional[int] = RunSeedOpt,
     no_save: bool = NoSaveOpt,
@@ -142,7 +181,7 @@ def denoise(
     out = Output(o.as_json, o.quiet)
     parse_noise(noise)  # refuse a bad spec before loading any data
     result = _fit(out, o, run_denoise, f"{model or 'denoiser'} on {noise}", model,
-                  _model_params(o.sets, epochs, batch_size, lr),
+                  _model_params(o.sets, epochs, batch_size, lr, device=device, model=model),
                   dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), noise=noise)
     m = result.metrics
     m["plot"] = str(Path(m["run"]) / "denoise.png") if "denoise.png" in m.get("plots", []) else None

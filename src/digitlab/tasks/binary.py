@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ModelError, ParameterError, UsageError
 from ..evaluation import metrics
+from . import cluster
 from .common import Progress, build, check_task, first, model_name, no_progress, resolved_params
 from .cv import check_cv, check_digit, cv_splitter, out_of_fold, score_method
 from .data import DataLike, dataset_for
@@ -121,10 +122,11 @@ def _contender(model, params, seed, parameter: str):
 def binary(data: DataLike = None, *, digit: int = 5, model: Any = "sgd", compare: Any = "random-forest",
            cv: int = 3, target_precision: float = 0.9, params: dict[str, Any] | None = None,
            compare_params: dict[str, Any] | None = None, n_train: int | None = None, seed: int = 42,
-           n_jobs: int | None = 1, runs: str | Path | None = None, data_dir=None,
+           n_jobs: int | None = 1, runs: str | Path | None = None, data_dir=None, scheduler=None,
            progress: Progress = no_progress) -> BinaryResult:
     """Cross-validate ``model`` and ``compare`` (None to skip) on ``digit`` against the rest of the training
-    images; ``n_jobs`` fits at once. Figures of ``model`` are at the top of ``metrics``, those of ``compare``
+    images; ``n_jobs`` fits at once, or each on a Dask worker with ``scheduler`` (see
+    ``digitlab.tasks.cluster``). Figures of ``model`` are at the top of ``metrics``, those of ``compare``
     under ``metrics["compare"]``."""
     digit, target, cv = check_digit(digit), check_target_precision(target_precision), check_cv(cv)
     main = _contender(model, params, seed, "model")
@@ -137,8 +139,9 @@ def binary(data: DataLike = None, *, digit: int = 5, model: Any = "sgd", compare
     splitter = cv_splitter(cv, y_bin)
     config = {"dataset": dataset.name, "data_source": dataset.source, "n_train": n_train, "seed": seed,
               "digit": digit, "model": main[1], "compare": other[1] if other else None, "cv": cv,
-              "target_precision": target, "params": main[2]}
-    with Recorder(runs, "binary", f"{main[1]}-{digit}-{dataset.name}", config) as recorder:
+              "target_precision": target, "params": main[2], "scheduler": cluster.spec(scheduler)}
+    with cluster.session(scheduler) as workers, Recorder(runs, "binary", f"{main[1]}-{digit}-{dataset.name}",
+                                                         config) as recorder, workers.fits(X, y_bin):
         progress(0, total=cv * (3 if other else 2))
         figures = _figures(*main, X, y_bin, splitter, target, n_jobs, progress)
         baseline = out_of_fold(build("never"), X, y_bin, splitter, n_jobs=n_jobs, progress=progress, label="never")

@@ -33,12 +33,12 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def fit_timed(estimator, X, y) -> float:
+def fit_timed(estimator, X, y, **fit_params) -> float:
     """Fit ``estimator`` and return the seconds it took; a parameter it rejects is one ModelError sentence."""
     from sklearn.utils._param_validation import InvalidParameterError
 
     try:
-        return timed(lambda: estimator.fit(X, y))[1]
+        return timed(lambda: estimator.fit(X, y, **fit_params))[1]
     except InvalidParameterError as exc:
         raise ModelError(f"Bad model parameter: {exc}") from None
 

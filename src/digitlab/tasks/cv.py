@@ -8,6 +8,7 @@ Dask cluster) can take them; the progress report counts fits as they finish.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -53,6 +54,19 @@ def cv_splitter(cv: int, y=None):
     return sk_check_cv(check_cv(cv), y, classifier=True)
 
 
+def nth_fold(splitter, X, y, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fold ``k`` of ``splitter`` on (X, y): its training rows and its held-out rows. A fit derives its own fold
+    (the folds are fixed, the split is cheap) rather than being sent the row indices: on a Dask cluster only the
+    data, sent to every worker once, travels, and no fold's indices are lost with a worker."""
+    return next(islice(splitter.split(X, y), k, None))
+
+
+def count_folds(splitter, X, y) -> int:
+    """How many folds ``splitter`` makes of (X, y), splitting here, so a split that cannot be made fails before
+    any fit."""
+    return sum(1 for _ in splitter.split(X, y))
+
+
 def score_method(estimator) -> str | None:
     """How to get ranking scores from a classifier: decision_function, else predict_proba, else None."""
     for method in ("decision_function", "predict_proba"):
@@ -73,10 +87,11 @@ def run_fits(jobs: Iterable, n_jobs: int | None, progress: Progress = no_progres
     return done
 
 
-def _fold(estimator, X, y, train, held, k: int, method: str | None) -> dict[str, Any]:
-    """Fit a clone on one training fold; predict (and score) its held-out fold."""
+def _fold(estimator, X, y, splitter, k: int, method: str | None) -> dict[str, Any]:
+    """Fit a clone on training fold ``k``; predict (and score) its held-out rows."""
     from sklearn.base import clone
 
+    train, held = nth_fold(splitter, X, y, k)
     model = clone(estimator)
     fit_seconds = fit_timed(model, X[train], y[train])
     pred, predict_seconds = timed(lambda: model.predict(X[held]))
@@ -99,9 +114,9 @@ def out_of_fold(estimator, X, y, splitter, *, scores: bool = False, n_jobs: int 
 
     X, y = np.asarray(X), np.asarray(y)
     method = score_method(estimator) if scores else None
-    folds = list(splitter.split(X, y))
-    jobs = (delayed(_fold)(estimator, X, y, train, held, k, method) for k, (train, held) in enumerate(folds))
-    done = sorted(run_fits(jobs, n_jobs, progress, lambda n: f"{label} fold {n}/{len(folds)} done".strip()),
+    n_folds = count_folds(splitter, X, y)
+    jobs = (delayed(_fold)(estimator, X, y, splitter, k, method) for k in range(n_folds))
+    done = sorted(run_fits(jobs, n_jobs, progress, lambda n: f"{label} fold {n}/{n_folds} done".strip()),
                   key=lambda fold: fold["k"])
     predictions = np.empty_like(y)
     oof_scores = np.empty(len(y), dtype=np.float64)

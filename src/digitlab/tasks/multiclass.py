@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..evaluation import metrics
+from . import cluster
 from .common import Progress, build, check_task, first, model_name, no_progress, resolved_params
 from .cv import check_cv, cv_splitter, fit_and_test, out_of_fold, parse_pair
 from .data import DataLike, dataset_for
@@ -69,10 +70,11 @@ class MulticlassResult(TaskResult):
 
 def multiclass(data: DataLike = None, *, model: Any = "sgd", params: dict[str, Any] | None = None, cv: int = 3,
                pair: str | Sequence[int] = (3, 5), n_train: int | None = None, seed: int = 42,
-               n_jobs: int | None = 1, runs: str | Path | None = None, data_dir=None,
+               n_jobs: int | None = 1, runs: str | Path | None = None, data_dir=None, scheduler=None,
                progress: Progress = no_progress) -> MulticlassResult:
-    """Cross-validate ``model`` on the train split (``n_jobs`` folds at once), refit it on all of it and
-    score the test split; ``result.model`` is that refit model."""
+    """Cross-validate ``model`` on the train split (``n_jobs`` folds at once, or each on a Dask worker with
+    ``scheduler``: see ``digitlab.tasks.cluster``), refit it here on all of it and score the test split;
+    ``result.model`` is that refit model."""
     cv = check_cv(cv)
     a, b = parse_pair(pair)
     if isinstance(model, str):
@@ -82,11 +84,13 @@ def multiclass(data: DataLike = None, *, model: Any = "sgd", params: dict[str, A
     X, y = first(dataset.X_train, dataset.y_train, n_train, "n_train", minimum=2)
     name, used = model_name(model), resolved_params(model, params, seed)
     config = {"dataset": dataset.name, "data_source": dataset.source, "n_train": n_train, "seed": seed,
-              "model": name, "cv": cv, "pair": [a, b], "params": used}
-    with Recorder(runs, "multiclass", f"{name}-{dataset.name}", config) as recorder:
+              "model": name, "cv": cv, "pair": [a, b], "params": used, "scheduler": cluster.spec(scheduler)}
+    with cluster.session(scheduler) as workers, Recorder(runs, "multiclass", f"{name}-{dataset.name}",
+                                                         config) as recorder:
         labels = [int(v) for v in np.unique(y)]
         progress(0, total=cv + 1)
-        oof = out_of_fold(estimator, X, y, cv_splitter(cv, y), n_jobs=n_jobs, progress=progress, label=name)
+        with workers.fits(X, y):
+            oof = out_of_fold(estimator, X, y, cv_splitter(cv, y), n_jobs=n_jobs, progress=progress, label=name)
         confusion = metrics.confusion_matrix(y, oof["predictions"], labels)
         final = clone(estimator)
         tested = fit_and_test(final, X, y, dataset.X_test, dataset.y_test, progress=progress, label=name)

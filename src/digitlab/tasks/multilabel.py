@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..evaluation import metrics
+from . import cluster
 from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_name, no_progress,
                      resolved_params, timed)
 from .cv import check_cv, cv_splitter, out_of_fold
@@ -81,9 +82,10 @@ def _test_figures(final, X, Y, X_test, Y_test) -> dict[str, Any]:
 
 def multilabel(data: DataLike = None, *, model: Any = "knn", params: dict[str, Any] | None = None, cv: int = 3,
                n_train: int | None = None, seed: int = 42, n_jobs: int | None = 1, runs: str | Path | None = None,
-               data_dir=None, progress: Progress = no_progress) -> MultilabelResult:
-    """Cross-validated F1 (macro and weighted) of the two tags on the train split, then the test scores of
-    the model refit on all of it (``result.model``)."""
+               data_dir=None, scheduler=None, progress: Progress = no_progress) -> MultilabelResult:
+    """Cross-validated F1 (macro and weighted) of the two tags on the train split (each fit on a Dask worker
+    with ``scheduler``: see ``digitlab.tasks.cluster``), then the test scores of the model refit here on all
+    of it (``result.model``)."""
     cv = check_cv(cv)
     if isinstance(model, str):
         check_task(model, "classify")
@@ -93,10 +95,12 @@ def multilabel(data: DataLike = None, *, model: Any = "knn", params: dict[str, A
     Y, Y_test = digit_tags(y), digit_tags(dataset.y_test)
     name, used = model_name(model), resolved_params(model, params, seed)
     config = {"dataset": dataset.name, "data_source": dataset.source, "n_train": n_train, "seed": seed,
-              "model": name, "cv": cv, "labels": list(LABELS), "params": used}
-    with Recorder(runs, "multilabel", f"{name}-{dataset.name}", config) as recorder:
+              "model": name, "cv": cv, "labels": list(LABELS), "params": used, "scheduler": cluster.spec(scheduler)}
+    with cluster.session(scheduler) as workers, Recorder(runs, "multilabel", f"{name}-{dataset.name}",
+                                                         config) as recorder:
         progress(0, total=cv + 1)
-        oof = out_of_fold(estimator, X, Y, cv_splitter(cv, Y), n_jobs=n_jobs, progress=progress, label=name)
+        with workers.fits(X, Y):
+            oof = out_of_fold(estimator, X, Y, cv_splitter(cv, Y), n_jobs=n_jobs, progress=progress, label=name)
         cv_scores = metrics.multilabel_scores(Y, oof["predictions"], LABELS)
         progress(0, description=f"fitting on all {len(y):,} training images")
         final = clone(estimator)

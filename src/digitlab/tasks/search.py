@@ -22,8 +22,9 @@ from joblib import delayed
 from ..errors import ModelError
 from ..evaluation import metrics
 from ..models import persist, registry
+from . import cluster
 from .common import Progress, check_task, first, fit_timed, model_meta, no_progress, timed
-from .cv import check_cv, cv_splitter, fit_and_test, run_fits
+from .cv import check_cv, count_folds, cv_splitter, fit_and_test, nth_fold, run_fits
 from .data import DataLike, dataset_for
 from .result import Recorder, TaskResult, plot
 from .search_space import candidates, describe, space
@@ -62,8 +63,9 @@ class SearchResult(TaskResult):
         return {"search_results.png": self.plot_results, "test_confusion_matrix.png": self.plot_test_confusion_matrix}
 
 
-def _fit_and_score(model: str, params, seed, X, y, train, held, i, k):
+def _fit_and_score(model: str, params, seed, X, y, splitter, i, k):
     # Built by the registry, since a factory's parameters need not be the estimator's (a Pipeline's C).
+    train, held = nth_fold(splitter, X, y, k)
     estimator = registry.make(model, params, seed=seed)
     fit_seconds = fit_timed(estimator, X[train], y[train])
     pred, score_seconds = timed(lambda: estimator.predict(X[held]))
@@ -84,13 +86,14 @@ def _ranked(params_list, scores, fit_times) -> tuple[int, list[dict]]:
     return int(order[0]), sorted(rows, key=lambda row: (row["rank"], params_list.index(row["params"])))
 
 
-def _cross_validate(model, fixed, params_list, X, y, folds, seed, n_jobs, progress):
+def _cross_validate(model, fixed, params_list, X, y, splitter, seed, n_jobs, progress):
     """Score every candidate on every fold: (scores, fit seconds, score seconds), each (candidates, folds)."""
-    scores = np.zeros((len(params_list), len(folds)))
+    n_folds = count_folds(splitter, X, y)
+    scores = np.zeros((len(params_list), n_folds))
     fit_times, score_times = np.zeros_like(scores), np.zeros_like(scores)
-    n_fits = len(params_list) * len(folds)
-    jobs = (delayed(_fit_and_score)(model, fixed | p, seed, X, y, train, held, i, k)
-            for i, p in enumerate(params_list) for k, (train, held) in enumerate(folds))
+    n_fits = len(params_list) * n_folds
+    jobs = (delayed(_fit_and_score)(model, fixed | p, seed, X, y, splitter, i, k)
+            for i, p in enumerate(params_list) for k in range(n_folds))
     try:
         for i, k, score, fit_s, score_s in run_fits(jobs, n_jobs, progress, lambda n: f"{model}: fit {n}/{n_fits}"):
             scores[i, k], fit_times[i, k], score_times[i, k] = score, fit_s, score_s
@@ -101,12 +104,14 @@ def _cross_validate(model, fixed, params_list, X, y, folds, seed, n_jobs, progre
 
 def search(model: str, data: DataLike = None, *, grid: str | dict | None = None, n_iter: int | None = None,
            cv: int = 5, n_jobs: int | None = 1, params: dict[str, Any] | None = None, n_train: int | None = None,
-           seed: int = 42, runs: str | Path | None = None, data_dir=None,
+           seed: int = 42, runs: str | Path | None = None, data_dir=None, scheduler=None,
            progress: Progress = no_progress) -> SearchResult:
     """Grid search over ``grid`` (``"n_neighbors=3,4,5"`` or ``{"n_neighbors": [3, 4, 5]}``), or with ``n_iter``
     a randomized search drawing that many candidates from it (``"C=loguniform:1e-3,1e0"``); ``params`` are
-    fixed parameters; ``n_jobs`` fits run at once. ``result.model`` is the best candidate refit on the whole
-    train split; with ``runs`` it is also saved in the run folder."""
+    fixed parameters; ``n_jobs`` fits run at once, or with ``scheduler`` (``"tcp://HOST:8786"``, ``"local:N"``,
+    a ``distributed.Client``: see ``digitlab.tasks.cluster``) every fit runs on a Dask worker. ``result.model``
+    is the best candidate refit here on the whole train split; with ``runs`` it is also saved in the run
+    folder."""
     cv = check_cv(cv)
     check_task(model, "classify")
     grid_space, dists = space(grid, model, n_iter)
@@ -119,13 +124,15 @@ def search(model: str, data: DataLike = None, *, grid: str | dict | None = None,
     described = grid_space if grid_space is not None else {k: describe(v) for k, v in dists.items()}
     config = {"dataset": dataset.name, "data_source": dataset.source, "n_train": n_train, "seed": seed,
               "model": model, "strategy": strategy, "space": described, "n_iter": n_iter, "cv": cv,
-              "n_jobs": n_jobs, "fixed_params": fixed}
-    with Recorder(runs, "search", f"{model}-{dataset.name}", config) as recorder:
-        folds = list(cv_splitter(cv, y).split(X, y))
-        progress(0, total=len(params_list) * len(folds) + 1,
-                 description=f"{model}: {len(params_list)} candidates x {len(folds)} folds")
-        scores, fit_times, score_times = _cross_validate(model, fixed, params_list, X, y, folds, seed, n_jobs,
-                                                         progress)
+              "n_jobs": n_jobs, "fixed_params": fixed, "scheduler": cluster.spec(scheduler)}
+    with cluster.session(scheduler) as workers, Recorder(runs, "search", f"{model}-{dataset.name}",
+                                                         config) as recorder:
+        splitter = cv_splitter(cv, y)
+        progress(0, total=len(params_list) * cv + 1,
+                 description=f"{model}: {len(params_list)} candidates x {cv} folds")
+        with workers.fits(X, y):
+            scores, fit_times, score_times = _cross_validate(model, fixed, params_list, X, y, splitter, seed,
+                                                             n_jobs, progress)
         best, rows = _ranked(params_list, scores, fit_times)
         estimator = registry.make(model, fixed | params_list[best], seed=seed)
         tested = fit_and_test(estimator, X, y, dataset.X_test, dataset.y_test, progress=progress,

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..evaluation import metrics as m
 from ..models import persist
+from . import cluster
 from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_meta, model_name,
                      net_watcher, no_progress, resolved_params, timed)
 from .data import DataLike, dataset_for
@@ -73,7 +75,7 @@ class TrainResult(TaskResult):
 def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | None = None,
           augment: str | None = None, n_train: int | None = None, n_test: int | None = None,
           holdout: float | None = None, seed: int | None = None, runs: str | Path | None = None,
-          save_model: bool = True, resume: str | Path | None = None, data_dir=None,
+          save_model: bool = True, resume: str | Path | None = None, data_dir=None, scheduler=None,
           progress: Progress = no_progress) -> TrainResult:
     """Fit a classifier on the train split and score it on the test split.
 
@@ -84,7 +86,9 @@ def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | 
     split (default 0.2; 0 trains on every row, for a final submission, and gives no test figures); ``seed``
     (default 42) seeds everything random. Nothing is written
     unless ``runs`` names a folder: then the run folder gets config, metrics, plots and (``save_model``) the
-    model file. ``resume`` continues an interrupted net's run from its checkpoint.
+    model file. ``resume`` continues an interrupted net's run from its checkpoint. ``scheduler`` (a Dask
+    scheduler's address, ``"local:N"`` or a ``distributed.Client``: see ``digitlab.tasks.cluster``) trains a
+    ``cnn-ensemble``'s members one per worker, without checkpoints; ``metrics["member_workers"]`` says where.
     """
     args = dict(model=model, data=data, params=params, augment=augment, n_train=n_train, n_test=n_test, seed=seed,
                 holdout=holdout)
@@ -100,6 +104,7 @@ def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | 
     if augment is not None and augment not in AUGMENTS:
         raise ParameterError("augment", f"{augment!r} is not known; the choice is: {', '.join(AUGMENTS)}.")
     estimator = build(model, params, seed)
+    _check_scheduler(estimator, model_name(model), scheduler, resume)
     dataset = dataset_for(args["data"], data_dir=data_dir, seed=seed, holdout=args["holdout"])
     X_train, y_train = first(dataset.X_train, dataset.y_train, args["n_train"], "n_train")
     X_test, y_test = first(dataset.X_test, dataset.y_test, args["n_test"], "n_test")
@@ -107,12 +112,15 @@ def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | 
     name = model_name(model)
     config = {"model": name, "params": resolved_params(model, params, seed), "set": dict(params or {}),
               "dataset": dataset.name, "data_source": dataset.source, "holdout": dataset.holdout, "augment": augment,
-              "n_train": args["n_train"], "n_test": args["n_test"], "seed": seed, "save_model": save_model}
-    with Recorder(runs, "train", f"{name}-{dataset.name}", config, resume=run) as recorder:
+              "n_train": args["n_train"], "n_test": args["n_test"], "seed": seed, "save_model": save_model,
+              "scheduler": cluster.spec(scheduler)}
+    with cluster.session(scheduler) as workers, Recorder(runs, "train", f"{name}-{dataset.name}", config,
+                                                         resume=run) as recorder:
         checkpoint = _watch_net(estimator, recorder.path, run is not None, net_watcher(progress, name))
         progress(0, description=f"fitting {name} on {len(X_fit):,} images")
-        fit_seconds = fit_timed(estimator, X_fit, y_fit)
+        fit_seconds, facts = _fit(estimator, X_fit, y_fit, workers, progress)
         result = _score(estimator, name, config, X_train, y_train, X_test, y_test, fit_seconds, len(X_fit), progress)
+        result.metrics.update(facts)
         saver = None
         if save_model and result.predictions is not None:
             meta = model_meta(name, "classify", result.metrics["params"], dataset.name, len(X_fit), seed,
@@ -122,6 +130,35 @@ def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | 
         recorder.finish(result, saver)
         _tidy_checkpoint(checkpoint, keep=result.metrics["status"] == "interrupted" and save_model)
     return result
+
+
+def takes_scheduler(model) -> bool:
+    """Whether ``train`` can spread ``model`` (a registry name or an estimator) over Dask workers: an ensemble
+    whose members train one per worker."""
+    estimator = build(model) if isinstance(model, str) else model
+    return "train_members" in inspect.signature(estimator.fit).parameters
+
+
+def _check_scheduler(estimator, name: str, scheduler, resume) -> None:
+    if scheduler is None:
+        return
+    if not takes_scheduler(estimator):
+        raise ParameterError("scheduler", f"spreads an ensemble's members (cnn-ensemble) over Dask workers; "
+                                          f"{name} trains in one process, so leave it out.")
+    if resume is not None:
+        raise ParameterError("scheduler", "cannot be used with resume: an interrupted ensemble resumes here, from "
+                                          "its members' checkpoints.")
+    if isinstance(scheduler, str):
+        cluster.parse(scheduler)  # a malformed spec is refused before the data is loaded
+
+
+def _fit(estimator, X, y, workers: cluster.Workers, progress: Progress) -> tuple[float, dict[str, Any]]:
+    """Fit here, or with a cluster each of an ensemble's members on a worker: the seconds, and the figures
+    that say where the members trained."""
+    if workers.client is None:
+        return fit_timed(estimator, X, y), {}
+    trainer = cluster.MemberTrainer(workers.client, progress)
+    return fit_timed(estimator, X, y, train_members=trainer), {"member_workers": trainer.workers}
 
 
 def _augmented(X, y, augment):

@@ -213,6 +213,16 @@ class CNNClassifier(_ClassifierBase):
         return random_affine(xb, generator, r["rotation"], r["zoom"], r["shift"])
 
 
+def _one_after_another(members: list[CNNClassifier], X, y) -> list[CNNClassifier]:
+    """Fit the members in turn, stopping after one that was interrupted (Ctrl-C)."""
+    fitted = []
+    for member in members:
+        fitted.append(member.fit(X, y))
+        if member.interrupted_:
+            break
+    return fitted
+
+
 class CNNEnsembleClassifier(_NetClassifierMixin, NeuralEstimator):
     """Averaged probabilities of ``n_members`` CNNs trained with seeds random_state, random_state+1, ...
 
@@ -244,20 +254,21 @@ class CNNEnsembleClassifier(_NetClassifierMixin, NeuralEstimator):
             params["progress"] = lambda info, i=i: self.progress({**info, "member": i + 1, "members": self.n_members})
         return CNNClassifier(**params)
 
-    def fit(self, X, y):
-        """Train the members one after the other on the same rows; returns self."""
+    def fit(self, X, y, train_members=None):
+        """Train the members on the same rows; returns self.
+
+        ``train_members(members, X, y)`` trains the unfitted members given (CNNClassifiers seeded random_state,
+        random_state + 1, ...) and returns them fitted, in order: by default one after the other here, stopping
+        at one that was interrupted; ``digitlab.tasks.cluster.MemberTrainer`` trains each on a Dask worker.
+        """
         self._validate_params()
         X, y = validate_data(self, X, y, reset=True, dtype=[np.float32, np.float64])
         check_classification_targets(y)
         seed = self._seed()
-        self.members_, self.interrupted_ = [], False
         t0 = time.perf_counter()
-        for i in range(self.n_members):
-            member = self._member(i, seed).fit(X, y)
-            self.members_.append(member)
-            if member.interrupted_:
-                self.interrupted_ = True
-                break
+        members = [self._member(i, seed) for i in range(self.n_members)]
+        self.members_ = (train_members or _one_after_another)(members, X, y)
+        self.interrupted_ = any(member.interrupted_ for member in self.members_)
         self.classes_ = self.members_[0].classes_
         self.fit_seconds_ = time.perf_counter() - t0
         self._resolve_from_members()
