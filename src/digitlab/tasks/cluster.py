@@ -83,7 +83,7 @@ def check_workers(client) -> None:
     problems = []
     for address, theirs in sorted(worker_versions(client).items()):
         if isinstance(theirs, BaseException):
-            problems.append(f"Dask worker {address} cannot run digitlab's code ({type(theirs).__name__}: {theirs}); "
+            problems.append(f"Dask worker {address} cannot run digitlab's code ({theirs}); "
                             f"install digitlab {mine['digitlab']} there with {_listed(mine, LIBRARIES)}, as on this "
                             f"machine")
             continue
@@ -128,10 +128,13 @@ def _client(scheduler) -> Iterator[Any]:
         with contextlib.closing(client):
             yield client
         return
+    import logging
+
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=value, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    # Quiet: a worker restarted after a crash, or slow to stop, is Dask's business, not a warning for the user.
+    with LocalCluster(n_workers=value, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster, Client(cluster, set_as_default=False) as client:
         yield client
 
 
