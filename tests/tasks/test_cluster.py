@@ -169,6 +169,17 @@ def test_the_command_line_words_the_unreachable_scheduler_with_its_flag(cli, ass
     assert result.code == 1
 
 
+def test_a_scheduler_without_workers_is_one_sentence(monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 2)
+    with LocalCluster(n_workers=0, dashboard_address=":0", silence_logs=logging.ERROR) as bare:
+        with pytest.raises(ClusterError, match=rf"^The Dask scheduler at {bare.scheduler_address} has no workers "
+                                               rf"after 2 s; start `dask worker {bare.scheduler_address}` on each"):
+            with cluster.session(bare.scheduler_address):
+                pass
+
+
 def test_workers_of_other_versions_are_named_with_the_versions(client, monkeypatch):
     cluster.check_workers(client)  # the same code and libraries: accepted
     mine = cluster.versions()

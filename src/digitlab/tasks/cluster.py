@@ -156,13 +156,6 @@ class Workers:
         with _worker_faults(), parallel_config(backend="dask", client=self.client, scatter=list(data)):
             yield
 
-    def describe(self) -> dict[str, Any] | None:
-        """The workers, for a run's record: None without a cluster."""
-        if self.client is None:
-            return None
-        info = self.client.scheduler_info()
-        return {"scheduler": info.get("address"), "workers": sorted(info.get("workers", {}))}
-
 
 @contextlib.contextmanager
 def session(scheduler=None) -> Iterator[Workers]:
