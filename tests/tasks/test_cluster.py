@@ -184,7 +184,8 @@ def test_workers_of_other_versions_are_named_with_the_versions(client, monkeypat
     cluster.check_workers(client)  # the same code and libraries: accepted
     mine = cluster.versions()
     first, second = sorted(client.scheduler_info()["workers"])
-    reports = {first: mine, second: {**mine, "digitlab": "0.0.9", "torch": "1.13.1"}}
+    cuda_build = {**mine, "torch": mine["torch"].split("+")[0] + "+cu124"}  # another build of the same release
+    reports = {first: cuda_build, second: {**mine, "digitlab": "0.0.9", "torch": "1.13.1"}}
     monkeypatch.setattr(cluster, "worker_versions", lambda c: reports)
     with pytest.raises(ClusterError) as caught:
         cluster.check_workers(client)

@@ -49,14 +49,15 @@ def spec(scheduler) -> str | None:
 
 
 def versions() -> dict[str, str | None]:
-    """What this process runs: digitlab's version as imported, and the installed versions of the libraries
-    whose results a fit depends on (None for one that is missing). Run on every worker by ``check_workers``."""
+    """What this process runs: digitlab's version as imported, Python's X.Y, and the installed versions of the
+    libraries whose results a fit depends on (None for one that is missing). Run on every worker by
+    ``check_workers``."""
     import platform
     from importlib import metadata
 
     from .._version import __version__
 
-    found: dict[str, str | None] = {"digitlab": __version__, "python": platform.python_version()}
+    found: dict[str, str | None] = {"digitlab": __version__, "python": ".".join(platform.python_version_tuple()[:2])}
     for name in LIBRARIES:
         try:
             found[name] = metadata.version(name)
@@ -69,6 +70,11 @@ def worker_versions(client) -> dict[str, Any]:
     """Each worker's ``versions()``, or the exception it raised (a worker without digitlab cannot even unpickle
     the function), by worker address."""
     return client.run(versions, on_error="return")
+
+
+def _release(version: str | None) -> str | None:
+    """A version without its local label: a CUDA worker's torch 2.13.0+cu124 computes as a laptop's 2.13.0+cpu."""
+    return version.split("+")[0] if version else version
 
 
 def _listed(report: dict[str, str | None], names) -> str:
@@ -87,7 +93,7 @@ def check_workers(client) -> None:
                             f"install digitlab {mine['digitlab']} there with {_listed(mine, LIBRARIES)}, as on this "
                             f"machine")
             continue
-        differ = [name for name in mine if theirs.get(name) != mine[name]]
+        differ = [name for name in mine if _release(theirs.get(name)) != _release(mine[name])]
         if differ:
             problems.append(f"Dask worker {address} runs {_listed(theirs, differ)} where this machine runs "
                             f"{_listed(mine, differ)}; install the same versions on every worker")
