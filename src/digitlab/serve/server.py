@@ -1,0 +1,69 @@
+"""Serving the app with uvicorn on a socket bound here, so that a port in use is one clear sentence and port 0
+(any free port) tells its number before the first request."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+from typing import Callable
+
+from ..errors import UsageError
+from .app import LOOPBACK, create_app
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    if host.strip("[]") in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (not yet listening); UsageError when that cannot be done."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OverflowError:
+        raise UsageError(f"--port {port}: a port is a number from 0 to 65535.") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(f"--host {host}: not an address this machine can listen on ({exc}).") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart at once after a stop (TIME_WAIT)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"Port {port} on {host} is in use (another server?); choose another with --port.") \
+                from None
+        raise UsageError(f"Cannot listen on {host} port {port} ({exc.strerror or exc}).") from None
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+
+
+def run(model=None, denoiser=None, host: str = "127.0.0.1", port: int = 8000, *,
+        on_ready: Callable[[str], None] | None = None, log_level: str = "warning") -> None:
+    """Serve the app for ``model`` (a classifier file or fitted estimator; default the shipped CNN) and an
+    optional ``denoiser`` until Ctrl-C or SIGTERM. ``on_ready(url)`` is called once the port is open.
+    A host other than a loopback address answers requests from any Host name."""
+    import uvicorn
+
+    app = create_app(model, denoiser, hosts=(*LOOPBACK, host) if is_loopback(host) else None)
+    sock = bind(host, port)
+    try:
+        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", server_header=False,
+                                timeout_graceful_shutdown=3)
+        server = uvicorn.Server(config)
+        sock.listen(2048)  # connections made from now on wait in the backlog until the loop starts
+        if on_ready is not None:
+            on_ready(url_of(sock))
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,216 @@
+// The drawing page: a pad drawn on with pointer events (mouse, pen, touch), sent as a PNG to /api/predict when
+// a stroke ends; the answer shows the digit, the top-3 probabilities, the 28x28 image the model saw and, with a
+// denoiser, the cleaned image. No library, nothing loaded from elsewhere.
+"use strict";
+
+const STROKE = 0.075; // pen width as a fraction of the pad: about 2 px once a full-height digit is fitted into 20x20
+const INK = "#111";
+const PAPER = "#fff";
+
+const pad = document.getElementById("pad");
+const ctx = pad.getContext("2d");
+const digit = document.getElementById("digit");
+const confidence = document.getElementById("confidence");
+const notice = document.getElementById("notice");
+const bars = document.getElementById("bars");
+const seen = document.getElementById("seen");
+const cleanedFigure = document.getElementById("cleaned-figure");
+const cleaned = document.getElementById("cleaned");
+
+let drawing = null; // the pointer drawing now, with its last point
+let sent = 0; // requests made, so that a late answer to an old drawing is ignored
+
+function clearPad() {
+  ctx.fillStyle = PAPER;
+  ctx.fillRect(0, 0, pad.width, pad.height);
+  sent += 1;
+  showEmpty();
+}
+
+function point(event) {
+  const box = pad.getBoundingClientRect();
+  return [(event.clientX - box.left) * pad.width / box.width, (event.clientY - box.top) * pad.height / box.height];
+}
+
+function line(from, to) {
+  const width = STROKE * pad.width;
+  ctx.beginPath();
+  if (from[0] === to[0] && from[1] === to[1]) { // a tap: browsers draw no caps on a zero-length line
+    ctx.fillStyle = INK;
+    ctx.arc(from[0], from[1], width / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  ctx.strokeStyle = INK;
+  ctx.lineWidth = width;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.moveTo(from[0], from[1]);
+  ctx.lineTo(to[0], to[1]);
+  ctx.stroke();
+}
+
+pad.addEventListener("pointerdown", (event) => {
+  if (event.button !== 0) return;
+  event.preventDefault();
+  pad.setPointerCapture(event.pointerId);
+  const at = point(event);
+  drawing = { id: event.pointerId, last: at };
+  line(at, at); // a dot for a tap
+});
+
+pad.addEventListener("pointermove", (event) => {
+  if (!drawing || event.pointerId !== drawing.id) return;
+  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  for (const each of events.length ? events : [event]) {
+    const at = point(each);
+    line(drawing.last, at);
+    drawing.last = at;
+  }
+});
+
+function endStroke(event) {
+  if (!drawing || event.pointerId !== drawing.id) return;
+  drawing = null;
+  pad.toBlob((blob) => send(blob, "drawing.png"), "image/png");
+}
+pad.addEventListener("pointerup", endStroke);
+pad.addEventListener("pointercancel", endStroke);
+
+async function send(blob, name) {
+  const ticket = ++sent;
+  const form = new FormData();
+  form.append("file", blob, name);
+  confidence.textContent = "Reading…";
+  let answer;
+  let problem = null;
+  try {
+    const response = await fetch("/api/predict", { method: "POST", body: form });
+    answer = await response.json();
+    if (!response.ok) problem = answer.detail || `The server answered ${response.status}.`;
+  } catch (error) {
+    problem = "The server cannot be reached; is `digitlab serve` still running?";
+  }
+  if (ticket !== sent) return; // the pad changed since
+  if (problem) showProblem(problem);
+  else showAnswer(answer);
+}
+
+function showEmpty() {
+  digit.textContent = "?";
+  digit.dataset.state = "empty";
+  confidence.textContent = "Draw a digit to start";
+  notice.hidden = true;
+  bars.replaceChildren();
+  paintPixels(seen, null);
+  paintPixels(cleaned, null);
+}
+
+function showProblem(sentence) {
+  showEmpty();
+  confidence.textContent = "No prediction";
+  notice.textContent = sentence;
+  notice.hidden = false;
+}
+
+function percent(p) {
+  if (p < 0.0005) return "< 0.1 %";
+  return `${(100 * p).toFixed(p >= 0.995 ? 0 : 1)} %`;
+}
+
+function showAnswer(answer) {
+  digit.textContent = String(answer.label);
+  digit.dataset.state = answer.low_confidence ? "unsure" : "sure";
+  const best = answer.top.length ? answer.top[0].probability : null;
+  const odds = best === null ? "" : percent(best);
+  if (answer.warnings.length) {
+    confidence.textContent = "Check the drawing";
+    notice.textContent = answer.warnings.join(" ");
+  } else if (answer.low_confidence) {
+    confidence.textContent = `Not sure (${odds})`;
+    notice.textContent = "The model hesitates: try drawing the digit larger, in one piece, in the middle.";
+  } else {
+    confidence.textContent = best === null ? "" : `${odds} sure`;
+  }
+  notice.hidden = !answer.low_confidence;
+  bars.replaceChildren(...answer.top.map(barFor));
+  paintPixels(seen, answer.pixels);
+  if (answer.cleaned) paintPixels(cleaned, answer.cleaned);
+}
+
+function barFor(entry, rank) {
+  const row = document.createElement("li");
+  row.className = rank === 0 ? "bar best" : "bar";
+  const label = document.createElement("span");
+  label.className = "bar-label";
+  label.textContent = String(entry.label);
+  const track = document.createElement("span");
+  track.className = "bar-track";
+  const fill = document.createElement("span");
+  fill.className = "bar-fill";
+  fill.style.width = `${Math.max(0.5, 100 * entry.probability)}%`;
+  track.append(fill);
+  const value = document.createElement("span");
+  value.className = "bar-value";
+  value.textContent = percent(entry.probability);
+  row.append(label, track, value);
+  return row;
+}
+
+function paintPixels(canvas, pixels) {
+  const c = canvas.getContext("2d");
+  const image = c.createImageData(28, 28);
+  for (let i = 0; i < 784; i += 1) {
+    const v = pixels ? pixels[i] : 0;
+    image.data.set([v, v, v, 255], 4 * i);
+  }
+  c.putImageData(image, 0, 0);
+}
+
+async function showUpload(file) {
+  // Draw the photo on the pad (so that what is read is in view), and send the file itself: full resolution.
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(pad.width / bitmap.width, pad.height / bitmap.height);
+    const w = bitmap.width * scale;
+    const h = bitmap.height * scale;
+    ctx.fillStyle = PAPER;
+    ctx.fillRect(0, 0, pad.width, pad.height);
+    ctx.drawImage(bitmap, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+  } catch (error) {
+    clearPad(); // not an image the browser can show; the server says what is wrong with it
+  }
+  await send(file, file.name);
+}
+
+document.getElementById("upload").addEventListener("change", (event) => {
+  const file = event.target.files[0];
+  event.target.value = ""; // the same file may be chosen again
+  if (file) showUpload(file);
+});
+document.getElementById("clear").addEventListener("click", clearPad);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") clearPad();
+});
+
+async function showModel() {
+  const info = document.getElementById("model-info");
+  try {
+    const loaded = await (await fetch("/api/model")).json();
+    const m = loaded.model;
+    const name = m.source === "pretrained" ? `the shipped ${m.model || m.kind}` : (m.source || m.kind);
+    const data = m.dataset ? ` trained on ${m.dataset}` + (m.n_train ? ` (${m.n_train.toLocaleString("en")} images)` : "") : "";
+    const score = m.test_accuracy != null ? `, test accuracy ${(100 * m.test_accuracy).toFixed(2)} %` : "";
+    info.textContent = `Model: ${name}${data}${score}`;
+    if (loaded.denoiser) {
+      cleanedFigure.hidden = false;
+      document.getElementById("denoiser-name").textContent = loaded.denoiser.source || loaded.denoiser.kind;
+      info.textContent += ` · denoiser: ${loaded.denoiser.model || loaded.denoiser.kind}`;
+    }
+  } catch (error) {
+    info.textContent = "The server cannot be reached.";
+  }
+}
+
+clearPad();
+showModel();
