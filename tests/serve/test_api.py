@@ -132,3 +132,22 @@ def test_the_page_and_its_files_load_nothing_from_elsewhere(live):
 def test_only_loopback_host_names_are_answered(live):
     response = httpx.get(f"{live}/api/health", headers={"host": "attacker.example"})
     assert response.status_code == 400
+
+
+def test_requests_arriving_together_are_answered_in_batches_each_with_its_own_answer(live, engine_app, mini):
+    import asyncio
+
+    batcher = engine_app.state.batcher
+    before = (batcher.batches, batcher.answered)
+    n = 32
+
+    async def send_all():
+        async with httpx.AsyncClient(base_url=live, timeout=30) as client:
+            return await asyncio.gather(*(client.post("/api/predict", json={"pixels": mini.X_test[i].tolist()})
+                                          for i in range(n)))
+
+    answers = [r.json() for r in asyncio.run(send_all())]
+    assert [a["label"] for a in answers] == [int(v) for v in mini.y_test[:n]]
+    assert [a["pixels"] for a in answers[:3]] != [answers[0]["pixels"]] * 3  # each got its own image back
+    batches, answered = batcher.batches - before[0], batcher.answered - before[1]
+    assert answered == n and batches < n  # some arrived together and shared a model call

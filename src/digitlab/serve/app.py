@@ -26,6 +26,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .._version import __version__
 from ..shapes import N_PIXELS, PIXEL_MAX
 from . import schema
+from .batching import Batcher
 from .engine import Engine, RequestProblem, open_image
 from .limits import MAX_BODY, BodyLimit
 
@@ -49,6 +50,7 @@ def create_app(model=None, denoiser=None, *, hosts: tuple[str, ...] | None = LOO
     app = FastAPI(title="digitlab", version=__version__, redoc_url=None,
                   description="Draw a digit, get the prediction: the JSON API behind `digitlab serve`.")
     app.state.engine = engine
+    app.state.batcher = Batcher(engine.answer_many)
     app.state.page = (STATIC / "index.html").read_text(encoding="utf-8")
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -86,20 +88,20 @@ async def predict(request: Request) -> JSONResponse:
     kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind == "application/json":
         pixels, preprocess = _pixels(await request.body())
-        return JSONResponse(engine.predict_pixels(pixels, preprocess))
-    if kind == "multipart/form-data":
-        image = open_image(await _uploaded(request))
-    elif kind.startswith("image/") or kind == "application/octet-stream":
-        image = open_image(await request.body())
+        prepared = engine.prepare_pixels(pixels, preprocess)
     else:
-        raise RequestProblem(415, f"Send an image (multipart/form-data with a file, or image/png) or JSON pixels "
-                                  f"(application/json), not {kind or 'a body without a content type'}.")
-    # A drawing is read at once; a photo (up to 100 ms to decode) goes to a worker thread so that the event
-    # loop keeps answering the other requests meanwhile.
-    if image.size[0] * image.size[1] <= INLINE_PIXELS:
-        answer = engine.predict_image(image)
-    else:
-        answer = await run_in_threadpool(engine.predict_image, image)
+        if kind == "multipart/form-data":
+            image = open_image(await _uploaded(request))
+        elif kind.startswith("image/") or kind == "application/octet-stream":
+            image = open_image(await request.body())
+        else:
+            raise RequestProblem(415, f"Send an image (multipart/form-data with a file, or image/png) or JSON "
+                                      f"pixels (application/json), not {kind or 'a body without a content type'}.")
+        # A drawing is read at once; a photo (up to 100 ms to decode) in a worker thread, so that the event
+        # loop keeps answering the other requests meanwhile.
+        small = image.size[0] * image.size[1] <= INLINE_PIXELS
+        prepared = engine.prepare_image(image) if small else await run_in_threadpool(engine.prepare_image, image)
+    answer = await request.app.state.batcher.answer(prepared)
     return JSONResponse(answer)
 
 
