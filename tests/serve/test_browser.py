@@ -98,3 +98,10 @@ def test_two_digits_side_by_side_get_the_low_confidence_notice(page, tmp_path):
     assert "side by side" in page.text_content("#notice")
     assert page.get_attribute("#digit", "data-state") == "unsure"
     page.screenshot(path=str(tmp_path / "two-digits.png"))
+
+
+def test_a_small_drawing_is_read_but_asked_to_be_larger(page, tmp_path):
+    draw(page, [[(0.45, 0.45), (0.5, 0.52)]])
+    page.wait_for_selector("#notice:not([hidden])")
+    assert "larger" in page.text_content("#confidence") and page.get_attribute("#digit", "data-state") == "unsure"
+    page.screenshot(path=str(tmp_path / "small.png"))

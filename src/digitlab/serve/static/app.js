@@ -6,11 +6,13 @@
 const STROKE = 0.075; // pen width as a fraction of the pad: about 2 px once a full-height digit is fitted into 20x20
 const SENT = 128; // the drawing is sent at 128 x 128, as NIST's digits were scanned before MNIST fitted them into 20x20:
 // plenty for a 20x20 fit, and a quarter of the server's work on the full 280 x 280 pad
+const PAUSE_MS = 250; // a digit of several strokes (4, 5, 7) is read once the pen rests, not after each stroke
+const SMALL = 0.3; // a drawing whose ink spans less than this fraction of the pad is enlarged a lot: say so
 const INK = "#111";
 const PAPER = "#fff";
 
 const pad = document.getElementById("pad");
-const ctx = pad.getContext("2d");
+const ctx = pad.getContext("2d", { willReadFrequently: true }); // read back to measure the ink
 const digit = document.getElementById("digit");
 const confidence = document.getElementById("confidence");
 const notice = document.getElementById("notice");
@@ -18,11 +20,15 @@ const bars = document.getElementById("bars");
 const seen = document.getElementById("seen");
 const cleanedFigure = document.getElementById("cleaned-figure");
 const cleaned = document.getElementById("cleaned");
+const result = document.getElementById("result");
 
 let drawing = null; // the pointer drawing now, with its last point
+let pause = 0; // the timer that sends the drawing once the pen has rested PAUSE_MS
+let drawnSmall = false; // the drawing on the pad is small (an upload never is)
 let sent = 0; // requests made, so that a late answer to an old drawing is ignored
 
 function clearPad() {
+  clearTimeout(pause);
   ctx.fillStyle = PAPER;
   ctx.fillRect(0, 0, pad.width, pad.height);
   sent += 1;
@@ -55,6 +61,7 @@ function line(from, to) {
 pad.addEventListener("pointerdown", (event) => {
   if (event.button !== 0) return;
   event.preventDefault();
+  clearTimeout(pause); // another stroke of the same digit
   pad.setPointerCapture(event.pointerId);
   const at = point(event);
   drawing = { id: event.pointerId, last: at };
@@ -74,6 +81,26 @@ pad.addEventListener("pointermove", (event) => {
 function endStroke(event) {
   if (!drawing || event.pointerId !== drawing.id) return;
   drawing = null;
+  clearTimeout(pause);
+  pause = setTimeout(sendDrawing, PAUSE_MS);
+}
+
+function inkSpan() {
+  // The larger side of the ink's bounding box, as a fraction of the pad (0 for an empty pad).
+  const data = ctx.getImageData(0, 0, pad.width, pad.height).data;
+  let top = pad.height, bottom = -1, left = pad.width, right = -1;
+  for (let y = 0; y < pad.height; y += 1) {
+    for (let x = 0; x < pad.width; x += 1) {
+      if (data[4 * (y * pad.width + x)] < 128) {
+        top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+      }
+    }
+  }
+  return bottom < 0 ? 0 : Math.max(bottom - top, right - left) / pad.width;
+}
+
+function sendDrawing() {
+  drawnSmall = inkSpan() < SMALL;
   const small = document.createElement("canvas");
   small.width = SENT;
   small.height = SENT;
@@ -88,7 +115,7 @@ pad.addEventListener("pointercancel", endStroke);
 async function send(blob) {
   // The image itself is the body (image/png for a drawing, the file's own type for an upload): no form to parse.
   const ticket = ++sent;
-  confidence.textContent = "Reading…";
+  result.classList.add("reading");
   let answer;
   let problem = null;
   try {
@@ -100,11 +127,14 @@ async function send(blob) {
     problem = "The server cannot be reached; is `digitlab serve` still running?";
   }
   if (ticket !== sent) return; // the pad changed since
+  result.classList.remove("reading");
   if (problem) showProblem(problem);
   else showAnswer(answer);
 }
 
 function showEmpty() {
+  result.classList.remove("reading");
+  result.classList.add("empty");
   digit.textContent = "?";
   digit.dataset.state = "empty";
   confidence.textContent = "Draw a digit to start";
@@ -127,11 +157,17 @@ function percent(p) {
 }
 
 function showAnswer(answer) {
+  result.classList.remove("empty");
+  const unsure = answer.low_confidence || drawnSmall;
   digit.textContent = String(answer.label);
-  digit.dataset.state = answer.low_confidence ? "unsure" : "sure";
+  digit.dataset.state = unsure ? "unsure" : "sure";
   const best = answer.top.length ? answer.top[0].probability : null;
   const odds = best === null ? "" : percent(best);
-  if (answer.warnings.length) {
+  if (drawnSmall) {
+    confidence.textContent = "Draw it larger";
+    notice.textContent = "The digit is small on the pad: the model sees it blown up to MNIST's size, thick "
+      + "strokes and all. Fill most of the square.";
+  } else if (answer.warnings.length) {
     confidence.textContent = "Check the drawing";
     notice.textContent = answer.warnings.join(" ");
   } else if (answer.low_confidence) {
@@ -140,7 +176,7 @@ function showAnswer(answer) {
   } else {
     confidence.textContent = best === null ? "" : `${odds} sure`;
   }
-  notice.hidden = !answer.low_confidence;
+  notice.hidden = !unsure;
   bars.replaceChildren(...answer.top.map(barFor));
   paintPixels(seen, answer.pixels);
   if (answer.cleaned) paintPixels(cleaned, answer.cleaned);
@@ -176,6 +212,7 @@ function paintPixels(canvas, pixels) {
 }
 
 async function showUpload(file) {
+  drawnSmall = false;
   // Draw the photo on the pad (so that what is read is in view), and send the file itself: full resolution.
   try {
     const bitmap = await createImageBitmap(file);
@@ -212,7 +249,8 @@ async function showModel() {
     info.textContent = `Model: ${name}${data}${score}`;
     if (loaded.denoiser) {
       cleanedFigure.hidden = false;
-      document.getElementById("denoiser-name").textContent = loaded.denoiser.source || loaded.denoiser.kind;
+      const d = loaded.denoiser;
+      document.getElementById("denoiser-name").textContent = [d.model || d.kind, d.source && `(${d.source})`].filter(Boolean).join(" ");
       info.textContent += ` · denoiser: ${loaded.denoiser.model || loaded.denoiser.kind}`;
     }
   } catch (error) {
