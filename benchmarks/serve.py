@@ -10,9 +10,9 @@ request as soon as its last was answered, until ``--requests`` were sent or ``--
 bounded in count and time). Payloads are MNIST test digits (mnist-mini's, the shipped subset) made to look like
 what the page sends:
 
-  png     the digit dark on a white 128 x 128 square, a PNG as the request body (image/png): what the page sends
+  png     the digit dark on a white 64 x 64 square, a PNG as the request body (image/png): what the page sends
   png280  the same on a 280 x 280 square: the page's pad at full size
-  form    the 128 x 128 PNG as a multipart upload (a form, ``curl -F file=@digit.png``)
+  form    the 64 x 64 PNG as a multipart upload (a form, ``curl -F file=@digit.png``)
   png28   the 28 x 28 MNIST image itself as a PNG body
   pixels  ``{"pixels": [784 values]}`` as JSON
 
@@ -40,7 +40,7 @@ import numpy as np
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 SERVE = [sys.executable, "-c", "from digitlab.cli import run; run()", "serve", "--port", "0"]
-PAYLOADS = {"png": 128, "png280": 280, "form": 128, "png28": None, "pixels": None}  # name -> side drawn on
+PAYLOADS = {"png": 64, "png280": 280, "form": 64, "png28": None, "pixels": None}  # name -> side drawn on
 
 
 def launch(extra: list[str], timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:
