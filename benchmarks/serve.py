@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/serve.py                               # 5,000 requests, 16 clients, PNG drawings
     .venv/bin/python benchmarks/serve.py --payload pixels --requests 2000 --clients 4
     .venv/bin/python benchmarks/serve.py --startups 5 --requests 0     # startup time only
+    .venv/bin/python benchmarks/serve.py --serve-args "--workers 2"   # two server processes
 
 The server is the real command (``digitlab serve --port 0`` in its own process, the shipped CNN, 127.0.0.1); the
 clients are ``--clients`` asyncio tasks sharing one httpx connection pool in this process, each sending its next
@@ -18,8 +19,10 @@ what the page sends:
 
 Reported: throughput (answers per second over the whole loop), latency percentiles (p50, p90, p99, max: from
 sending a request to having its whole answer), errors (transport failures and any status but 200), how many labels
-were right, and the load average before and after. Startup: wall seconds from launching the command to the first
-``/api/health`` answer, for ``--startups`` launches.
+were right, the server's CPU per request (its processes' user + system time over the loop, from /proc) and the
+client's, and the load average before and after. Startup: wall seconds from launching the command to the first
+``/api/health`` answer, for ``--startups`` launches. ``calibration_s``: a fixed pure-Python loop timed at the start,
+because this shared machine's speed varies by a third from minute to minute: compare runs at similar values.
 """
 
 from __future__ import annotations
@@ -165,9 +168,25 @@ async def hammer(url: str, bodies: list[tuple[dict, int]], n: int, clients: int,
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds used so far by a process and its children (``--workers``), from Linux's /proc."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def calibration() -> float:
+    """Seconds of a fixed pure-Python loop (10 million additions): how fast this machine runs Python just now."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - start, 2)
 
 
 def main() -> None:
@@ -185,6 +204,7 @@ def main() -> None:
               "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
                          f"Python {platform.python_version()}", "load_before": os.getloadavg()[:3],
               "payload": args.payload, "clients": args.clients}
+    report["calibration_s"] = calibration()
     startups = []
     for _ in range(args.startups):
         process, url, seconds = launch(extra)

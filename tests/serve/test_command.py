@@ -70,3 +70,46 @@ def test_a_denoiser_given_as_the_model_is_one_sentence(cli, assert_clean_error):
     result = cli("serve", "--model", FIXTURES / "dae-mlp.safetensors", "--port", "0")
     assert_clean_error(result, "dae-mlp.safetensors", "denoiser")
     assert_clean_error(cli("serve", "--model", FIXTURES / "missing.safetensors"), "missing.safetensors")
+
+
+def _serve(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-c", "from digitlab.cli import run; run()", "serve", "--port", "0",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_two_workers_share_the_port_and_stop_together():
+    process = _serve("--workers", "2")
+    try:
+        line = _first_line(process, STARTUP_LIMIT * 2)
+        assert line.startswith("digitlab serve: http://127.0.0.1:"), (line, process.poll())
+        url = line.split()[2].rstrip("/")
+        assert all(httpx.get(f"{url}/api/health", timeout=5).status_code == 200 for _ in range(10))
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+
+
+def test_a_worker_that_cannot_load_its_model_is_one_sentence():
+    process = _serve("--workers", "2", "--model", str(FIXTURES / "dae-mlp.safetensors"))
+    out, err = process.communicate(timeout=STARTUP_LIMIT * 2)
+    assert process.returncode == 1 and out == ""
+    assert "error:" in err and "dae-mlp.safetensors" in err and "denoiser" in err and "Traceback" not in err

@@ -48,27 +48,41 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
 
 
-def run(model=None, denoiser=None, host: str = "127.0.0.1", port: int = 8000, *,
+def run(model=None, denoiser=None, host: str = "127.0.0.1", port: int = 8000, *, workers: int = 1,
         on_ready: Callable[[str], None] | None = None, log_level: str = "warning") -> None:
     """Serve the app for ``model`` (a classifier file or fitted estimator; default the shipped CNN) and an
-    optional ``denoiser`` until Ctrl-C or SIGTERM. ``on_ready(url)`` is called once the port is open.
-    A host other than a loopback address answers requests from any Host name."""
+    optional ``denoiser`` until Ctrl-C or SIGTERM. ``on_ready(url)`` is called once requests are answered.
+    ``workers`` > 1 forks that many server processes sharing the port (POSIX; the models given as files). A host
+    other than a loopback address answers requests from any Host name."""
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: give 1 or more server processes.")
+    hosts = (*LOOPBACK, host) if is_loopback(host) else None
+    sock = bind(host, port)
+    try:
+        sock.listen(2048)  # connections made from now on wait in the backlog until a server takes them
+        if workers == 1:
+            server = make_server(create_app(model, denoiser, hosts=hosts), log_level)
+            if on_ready is not None:
+                on_ready(url_of(sock))
+            server.run(sockets=[sock])
+        else:
+            from .workers import serve_forked
+
+            serve_forked(lambda: make_server(create_app(model, denoiser, hosts=hosts), log_level), sock, workers,
+                         lambda: on_ready(url_of(sock)) if on_ready is not None else None)
+    finally:
+        sock.close()
+
+
+def make_server(app, log_level: str = "warning"):
+    """A uvicorn server for ``app``, quiet (no access log), without the lifespan protocol the app does not use."""
     import gc
 
     import uvicorn
 
-    app = create_app(model, denoiser, hosts=(*LOOPBACK, host) if is_loopback(host) else None)
     # The 250,000 objects of startup (PyTorch, FastAPI) never die: a full collection walking them took 80-200 ms,
     # a request's worth of delay; frozen, the collector leaves them alone (no collection first: 0.15 s of startup).
     gc.freeze()
-    sock = bind(host, port)
-    try:
-        config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", server_header=False,
-                                timeout_graceful_shutdown=3)
-        server = uvicorn.Server(config)
-        sock.listen(2048)  # connections made from now on wait in the backlog until the loop starts
-        if on_ready is not None:
-            on_ready(url_of(sock))
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", server_header=False,
+                            timeout_graceful_shutdown=3)
+    return uvicorn.Server(config)
