@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/digitlab demo --runs runs/demo
+	$(VENV)/bin/digitlab demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

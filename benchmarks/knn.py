@@ -41,7 +41,7 @@ import numpy as np
 
 from digitlab.data.datasets import load_dataset
 from digitlab.data.noise import parse_noise
-from digitlab.evaluate.metrics import psnr, rmse
+from digitlab.evaluation.metrics import psnr, rmse
 
 NOISE = "uniform:100"
 TRAIN_NOISE_SEED, TEST_NOISE_SEED = 0, 1

@@ -29,7 +29,7 @@ import numpy as np
 
 from digitlab.data.datasets import load_dataset
 from digitlab.data.noise import parse_noise
-from digitlab.evaluate.metrics import accuracy, denoise_scores
+from digitlab.evaluation.metrics import accuracy, denoise_scores
 from digitlab.models import neural
 from digitlab.models.classical import knn_denoise
 
@@ -98,7 +98,7 @@ def run_throughput(args, out: Path) -> None:
     batches of 128) in float32 and in bfloat16 mixed precision, with one thread and with every core."""
     import torch
 
-    from digitlab.models import nets
+    from digitlab.models.neural import networks as nets
 
     for threads in sorted({1, os.cpu_count() or 1}):
         for precision in ("float32", "bfloat16"):

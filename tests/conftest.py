@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +94,23 @@ def check_clean_error(result: Result, *fragments: str) -> None:
     assert "error:" in result.err
     for fragment in fragments:
         assert fragment in result.err, result.err
+
+
+@pytest.fixture
+def tmpfs(tmp_path, request):
+    """A small tmpfs (64 KiB, or the size a ``tmpfs_size`` marker gives) mounted on a folder, for disk-full tests;
+    they need root, and are skipped with the reason elsewhere."""
+    marker = request.node.get_closest_marker("tmpfs_size")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
+    size = marker.args[0] if marker else "64k"
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
+                          text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)

@@ -146,22 +146,6 @@ def test_socket_is_refused(tmp_path):
             write_json(path, {})
 
 
-@pytest.fixture
-def tmpfs(tmp_path):
-    """A 64 KiB tmpfs mounted on a folder (root only); read-only when requested via .remount."""
-    folder = tmp_path / "small"
-    folder.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, text=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
-
-
 def test_disk_full_is_one_sentence_and_leaves_nothing(tmpfs):
     target = tmpfs / "big.csv"
     with pytest.raises(OutputError) as err:

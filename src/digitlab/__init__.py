@@ -29,13 +29,17 @@ _EXPORTS = {
     "create_app": "digitlab.serve:create_app",
     "to_mnist": "digitlab.api:to_mnist",
     "add_noise": "digitlab.api:add_noise",
-    "leaderboard": "digitlab.api:leaderboard",
+    "leaderboard": "digitlab.ranking:leaderboard",
+    "report": "digitlab.htmlreport:report",
     "DigitlabError": "digitlab.errors:DigitlabError",
     **{task: f"digitlab.tasks.{task}:{task}" for task in
        ("train", "denoise", "binary", "multiclass", "multilabel", "search", "evaluate", "predict", "show", "info")},
 }
 
 __all__ = ["__version__", *_EXPORTS]
+
+# A public name must not be the name of a module of the package: importing that module would set the package's
+# attribute to the module, hiding the function (hence ranking.py holds ``leaderboard``, htmlreport/ ``report``).
 
 
 def __getattr__(name: str):

@@ -71,10 +71,3 @@ def add_noise(X, spec: str, seed: int | None = None) -> np.ndarray:
     from .data.noise import parse_noise
 
     return parse_noise(spec).apply(X, seed)
-
-
-def leaderboard(runs: str | os.PathLike | None = None, sort: str = "test_accuracy") -> list[dict[str, Any]]:
-    """One row per run folder under ``runs`` (default: the runs home), best first by ``sort``."""
-    from .leaderboard import leaderboard as ranked
-
-    return ranked(runs, sort_by=sort)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .data.datasets import Dataset
-from .leaderboard import leaderboard
+from .ranking import leaderboard
 from .runs import new_run
 
 
@@ -39,14 +39,16 @@ LINEUP: tuple[Step, ...] = (
 
 def run_demo(data: Dataset, runs_root, seed: int = 42,
              report: Callable[[str, Any], None] = lambda step, result: None,
-             lineup: tuple[Step, ...] | None = None) -> tuple[list[dict[str, Any]], Path]:
+             lineup: tuple[Step, ...] | None = None) -> tuple[list[dict[str, Any]], Path, Path]:
     """Run every step of the lineup into ``runs_root``, then draw the leaderboard chart and the test digits as
-    the best classifier read them; returns the leaderboard rows and the folder holding the two PNGs."""
-    from .evaluate import plots
+    the best classifier read them, and write the HTML report of the lineup's runs; returns the leaderboard rows,
+    the folder holding the two PNGs and the report's index.html (in that folder's report/)."""
+    from .evaluation import plots
+    from .htmlreport import report as write_report
     from .tasks.denoise import denoise
     from .tasks.train import train
 
-    best = None
+    best, made = None, []
     for step in LINEUP if lineup is None else lineup:
         if step.task == "train":
             result = train(step.model, data, params=dict(step.params), n_train=step.n_train, n_test=step.n_test,
@@ -57,6 +59,7 @@ def run_demo(data: Dataset, runs_root, seed: int = 42,
             result = denoise(step.model, data, params=dict(step.params), noise=step.noise, n_train=step.n_train,
                              n_test=step.n_test, seed=seed, runs=runs_root)
         report(step.model, result)
+        made.append(result.run)
     rows = leaderboard(runs_root)
     summary = new_run("demo", data.name, runs_root).path
     plots.save_figure(plots.leaderboard_chart(rows, title=f"digitlab demo on {data.name}"),
@@ -67,4 +70,4 @@ def run_demo(data: Dataset, runs_root, seed: int = 42,
                                               predictions=best.predictions[shown],
                                               title=f"The first 50 test digits of {data.name} as {best.metrics['model']} "
                                                     f"read them (errors in red)"), summary / "test-digits.png")
-    return rows, summary
+    return rows, summary, write_report(runs_root, names=made, output=summary / "report").index

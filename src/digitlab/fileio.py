@@ -161,6 +161,22 @@ def _reason(exc: OSError) -> str:
     return (exc.strerror or str(exc) or type(exc).__name__).lower()
 
 
+@contextlib.contextmanager
+def reading(path: str | os.PathLike, what: str) -> Iterator[None]:
+    """Errors while reading ``path`` as one DataError sentence: not found, a folder instead of ``what``, or the
+    system's reason it cannot be read."""
+    from .errors import DataError
+
+    try:
+        yield
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found.") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected {what}.") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc}).") from None
+
+
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Write ``data`` as indented, strict JSON (NumPy values made plain, NaN and infinities as null),
     atomically."""

@@ -3,7 +3,7 @@
 Each run writes one folder under the runs home — ``--runs DIR``, else ``$DIGITLAB_RUNS``, else the user
 data folder (``~/.local/share/digitlab/runs`` on Linux) — so every command finds every run, whatever the
 current folder: ``config.json`` (what was asked), ``metrics.json`` (what was measured, with its ``status``),
-the model file and PNG charts. ``digitlab.leaderboard`` reads them all back.
+the model file and PNG charts. ``digitlab.leaderboard`` (ranking.py) reads them all back.
 """
 
 from __future__ import annotations

@@ -97,3 +97,11 @@ def test_small_helpers(tmp_path):
     assert (digitlab.load_model(path).predict(data.X_test[:20]) == model.predict(data.X_test[:20])).all()
     digit = digitlab.to_mnist(data.X_test[0].reshape(28, 28))
     assert digit.shape == (784,) and digit.dtype == np.uint8
+
+
+def test_no_public_name_is_also_a_module_of_the_package():
+    """Importing such a module would replace the public function by the module."""
+    import pkgutil
+
+    modules = {info.name for info in pkgutil.iter_modules(digitlab.__path__)}
+    assert modules & set(digitlab.__all__) == set()

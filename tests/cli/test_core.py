@@ -8,7 +8,7 @@ from PIL import Image
 from sklearn.neighbors import KNeighborsClassifier
 
 from digitlab.data import kaggle
-from digitlab.evaluate.metrics import rmse
+from digitlab.evaluation.metrics import rmse
 from digitlab.tasks.denoise import noisy_pair
 
 N_TRAIN, N_TEST = 2000, 300
@@ -132,7 +132,7 @@ def test_datasets_and_models_list_what_exists(cli):
     (["denoise", "knn-denoise", "--noise", "pink:3"], ["pink:3"]),
     (["train", "cnn", "--dataset", "mnist-mini", "--n-train", "50", "--preset", "turbo"], ["preset", "turbo"]),
     (["train", "knn", "--dataset", "mnist-mini", "--preset", "fast"], ["no parameter 'preset'"]),
-    (["train", "mlp", "--dataset", "mnist-mini", "--n-train", "50", "--epochs", "0"], ["epochs", "positive"]),
+    (["train", "mlp", "--dataset", "mnist-mini", "--n-train", "50", "--epochs", "0"], ["epochs", "range [1, inf)"]),
     (["denoise", "dae-conv", "--dataset", "mnist-mini", "--n-train", "50", "--set", "noise=pink:3"], ["pink:3"]),
     (["denoise", "dae-conv", "--dataset", "mnist-mini", "--n-train", "50", "--set", "precision=half"],
      ["precision", "half"]),

@@ -5,7 +5,7 @@ import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from digitlab.data.datasets import load_dataset
-from digitlab.evaluate.metrics import rmse
+from digitlab.evaluation.metrics import rmse
 from digitlab.tasks.denoise import noisy_pair
 
 pytestmark = pytest.mark.full

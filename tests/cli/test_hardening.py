@@ -1,6 +1,7 @@
 """What a fault-injection pass broke, checked through the command line: nothing lost, nothing clobbered."""
 
 import csv
+import json
 import os
 import stat
 
@@ -56,3 +57,15 @@ def test_dev_null_stays_a_device(cli, mini, model_file, tmp_path):
     kaggle.write_test_csv(test_csv, mini.X_test[:5])
     assert cli("predict", model_file, "-i", test_csv, "-o", "/dev/null").code == 0
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.tmpfs_size("320k")
+def test_a_full_disk_keeps_the_figures_and_says_them(cli, tmpfs):
+    result = cli("train", "knn-fast", "--dataset", "mnist-mini", "--n-train", 3000, "--n-test", 200,
+                 "--runs", tmpfs)
+    assert result.code != 0 and "Traceback" not in result.err
+    assert "no space left on device while writing" in result.err and "test accuracy 0." in result.err
+    (run,) = tmpfs.iterdir()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.9 and metrics["status"] == "complete"
+    assert not [p for p in run.iterdir() if p.name.endswith(".part")]

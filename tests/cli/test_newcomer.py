@@ -81,3 +81,17 @@ def test_a_denoiser_that_makes_images_worse_is_warned_about(cli):
     data = result.json()
     assert "noisy_psnr" in data
     assert ("made the images worse" in result.err) == (data["rmse"] > data["noisy_rmse"])
+
+
+def test_holdout_sets_the_test_share_of_a_csv_and_zero_trains_on_every_row(cli, mini, tmp_path):
+    kaggle.write_train_csv(tmp_path / "train.csv", mini.X_train[:500], mini.y_train[:500])
+    tenth = cli("train", "knn", "--dataset", f"csv:{tmp_path / 'train.csv'}", "--holdout", 0.1, "--json").json()
+    assert tenth["n_train"] + tenth["n_test"] == 500 and 45 <= tenth["n_test"] <= 55  # 10 % of each class
+    everything = cli("train", "knn", "--dataset", f"csv:{tmp_path / 'train.csv'}", "--holdout", 0, "--json")
+    assert everything.code == 0, everything.err
+    assert everything.json()["n_train"] == 500 and everything.json()["test_accuracy"] is None
+    assert "no test split" in everything.err
+    evaluated = cli("evaluate", tenth["model_file"], "--json").json()  # on the split the model was tested on
+    assert evaluated["n_test"] == tenth["n_test"] and evaluated["test_accuracy"] == tenth["test_accuracy"]
+    refused = cli("train", "knn", "--dataset", "mnist-mini", "--holdout", 0.1)
+    assert refused.code == 2 and "--holdout applies to csv:PATH datasets only" in refused.err

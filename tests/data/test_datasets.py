@@ -220,12 +220,19 @@ def test_csv_dataset_is_a_seeded_stratified_holdout(tmp_path, mini):
     assert sorted(map(bytes, rows)) == sorted(map(bytes, mini.X_test))
 
 
-@pytest.mark.parametrize("fraction", [0, 1, -0.1, 1.5])
+@pytest.mark.parametrize("fraction", [1, -0.1, 1.5, "0.2"])
 def test_csv_bad_test_fraction(tmp_path, fraction):
     path = tmp_path / "train.csv"
     kaggle.write_train_csv(path, np.zeros((10, 784), np.uint8), np.arange(10))
-    with pytest.raises(UsageError, match="test fraction"):
+    with pytest.raises(UsageError, match="holdout must be a fraction from 0"):
         load_dataset(f"csv:{path}", test_fraction=fraction)
+
+
+def test_csv_holdout_zero_trains_on_every_row(tmp_path):
+    path = tmp_path / "train.csv"
+    kaggle.write_train_csv(path, np.zeros((10, 784), np.uint8), np.arange(10))
+    data = load_dataset(f"csv:{path}", test_fraction=0)
+    assert len(data.X_train) == 10 and len(data.X_test) == 0 and data.holdout == 0.0
 
 
 def test_csv_missing_file(tmp_path):

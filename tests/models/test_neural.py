@@ -221,16 +221,16 @@ def test_fresh_noise_is_refused_when_it_cannot_apply(noisy):
 def test_precision_presets_and_auto():
     assert neural.resolve_precision("float32") == "float32"
     assert neural.resolve_precision("auto") in ("float32", "bfloat16")
-    assert CNNClassifier(preset="fast")._precision() == "float32"
-    assert CNNClassifier(preset="standard")._precision() == "auto"
-    assert CNNClassifier(preset="fast", precision="bfloat16")._precision() == "bfloat16"
+    assert CNNClassifier(preset="fast")._resolved()["precision"] == "float32"
+    assert CNNClassifier(preset="standard")._resolved()["precision"] == "auto"
+    assert CNNClassifier(preset="fast", precision="bfloat16")._resolved()["precision"] == "bfloat16"
 
 
 def test_bad_preset_and_parameters_are_refused(digits):
     X, y = digits[0], digits[1]
     with pytest.raises(ValueError, match="preset"):
         CNNClassifier(preset="turbo").fit(X, y)
-    with pytest.raises(ValueError, match="precision must be one of auto, float32, bfloat16"):
+    with pytest.raises(ValueError, match="precision. parameter of ConvDenoiser must be a str among"):
         ConvDenoiser(precision="float16").fit(X, X)
     with pytest.raises(ValueError, match="epochs"):
         MLPClassifier(epochs=0).fit(X, y)

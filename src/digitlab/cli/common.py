@@ -183,13 +183,13 @@ class Output:
             yield Step(bar, task)
 
     @contextlib.contextmanager
-    def working(self, description: str) -> Iterator["Step"]:
+    def working(self, description: str, total: float | None = None) -> Iterator["Step"]:
         """A progress display, with scikit-learn's repeated convergence warnings folded into one line."""
         from sklearn.exceptions import ConvergenceWarning
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            with self.progress(description) as step:
+            with self.progress(description, total) as step:
                 yield step
         unconverged = 0
         for w in caught:
@@ -256,7 +256,7 @@ def parse_sets(items: Optional[list[str]], option: str = "--set") -> dict[str, A
     return params
 
 
-def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int = 42):
+def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int = 42, holdout: float | None = None):
     """The dataset a command runs on (see ``tasks.data.dataset_for``), with a download progress bar."""
     from ..data.fetch import progress_lines
     from ..tasks.data import dataset_for
@@ -267,5 +267,5 @@ def load_data(dataset: str | None, data_dir: Path | None, out: Output, seed: int
 
         # No bar can be drawn into a log or a pipe: a download reports itself in plain lines there.
         plain_lines = not out.quiet and not err_console.is_terminal
-        return dataset_for(dataset, data_dir=data_dir, seed=seed,
+        return dataset_for(dataset, data_dir=data_dir, seed=seed, holdout=holdout,
                            progress=progress_lines() if plain_lines else downloading)

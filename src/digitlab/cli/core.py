@@ -63,6 +63,17 @@ def _model_params(sets, epochs=None, batch_size=None, lr=None, preset=None) -> d
     return params or None
 
 
+def _fit(out: Output, o: Options, task, label: str, model, params, common: dict, holdout=None, **own):
+    """Load the data (a resumed run names its own), then run a train or denoise task under a progress bar."""
+    from ..runs import runs_root
+
+    seed = common["seed"] if common["seed"] is not None else 42
+    data = o.dataset if common["resume"] else load_data(o.dataset, o.data_dir, out, seed, holdout)
+    with out.progress(label) as step:
+        return task(model, data, params=params, n_train=o.n_train, runs=runs_root(o.runs), data_dir=o.data_dir,
+                    progress=step, **common, **own)
+
+
 def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
     """Render a train or denoise result; an interrupted run says so and exits 130."""
     out.notes(result)
@@ -83,6 +94,8 @@ def train(
     model: Optional[str] = typer.Argument(None, help="Model name (see `digitlab models`).", metavar="MODEL"),
     augment: Optional[str] = typer.Option(None, "--augment", help="Training-set augmentation: shift."),
     n_test: Optional[int] = NTestOpt,
+    holdout: Optional[float] = typer.Option(None, "--holdout", help="csv:PATH datasets: share of the rows held "
+                                            "out as the test split (default 0.2; 0 trains on every row)."),
     epochs: Optional[int] = EpochsOpt,
     batch_size: Optional[int] = BatchOpt,
     lr: Optional[float] = LrOpt,
@@ -94,17 +107,14 @@ def train(
     o: Options = None,
 ) -> None:
     """Train a classifier, score it on the test split and save a run folder."""
-    from ..runs import runs_root
     from ..tasks.train import train as run_train
 
     out = Output(o.as_json, o.quiet)
     if model is None and resume is None:
         raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
-    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42) if not resume else o.dataset
-    with out.progress(f"{model or 'resuming'}") as step:
-        result = run_train(model, data, params=_model_params(o.sets, epochs, batch_size, lr, preset),
-                           augment=augment, n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
-                           save_model=not no_save, resume=resume, data_dir=o.data_dir, progress=step)
+    result = _fit(out, o, run_train, model or "resuming", model, _model_params(o.sets, epochs, batch_size, lr, preset),
+                  dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), holdout=holdout,
+                  augment=augment)
     _finish_fit(out, result, f"{result.metrics['model']} on {result.metrics['dataset']}",
                 ["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy", "fit_seconds",
                  "predict_seconds", "run"])
@@ -127,16 +137,13 @@ def denoise(
 ) -> None:
     """Train a denoiser on noisy train images against clean ones; report RMSE, PSNR, SSIM and a PNG grid."""
     from ..data.noise import parse_noise
-    from ..runs import runs_root
     from ..tasks.denoise import denoise as run_denoise
 
     out = Output(o.as_json, o.quiet)
     parse_noise(noise)  # refuse a bad spec before loading any data
-    data = load_data(o.dataset, o.data_dir, out, seed if seed is not None else 42) if not resume else o.dataset
-    with out.progress(f"{model or 'denoiser'} on {noise}") as step:
-        result = run_denoise(model, data, noise=noise, params=_model_params(o.sets, epochs, batch_size, lr),
-                             n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
-                             save_model=not no_save, resume=resume, data_dir=o.data_dir, progress=step)
+    result = _fit(out, o, run_denoise, f"{model or 'denoiser'} on {noise}", model,
+                  _model_params(o.sets, epochs, batch_size, lr),
+                  dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), noise=noise)
     m = result.metrics
     m["plot"] = str(Path(m["run"]) / "denoise.png") if "denoise.png" in m.get("plots", []) else None
     _finish_fit(out, result, f"{m['model']} denoising {m['noise']} on {m['dataset']}",
@@ -234,7 +241,7 @@ def leaderboard(
     as_json: bool = JsonOpt,
 ) -> None:
     """All runs as one table: model, dataset, params, train and test accuracy, times, date."""
-    from ..leaderboard import leaderboard as ranked
+    from ..ranking import leaderboard as ranked
     from ..runs import runs_root
 
     out = Output(as_json)
@@ -250,7 +257,7 @@ def leaderboard(
 def show_leaderboard(out: Output, rows: list[dict], title: str) -> None:
     """The leaderboard as a table, with only the columns some run has a value for (status: when not all
     complete); the run folder's name is in ``--json``, the date tells runs apart here."""
-    from ..leaderboard import COLUMNS
+    from ..ranking import COLUMNS
 
     shown = {key: header for key, header in COLUMNS.items()
              if key != "run" and any(row.get(key) not in (None, {}) for row in rows)
@@ -270,16 +277,18 @@ def demo(o: Options = None) -> None:
     root = runs_root(o.runs)
     out.info(f"[bold]digitlab demo[/] on {data.name} ({len(data.X_train):,} train / {len(data.X_test):,} test "
              f"images, from {data.source}); runs in {root}")
-    with out.progress("demo", total=len(lineup.LINEUP)) as step:
+    with out.working("demo", total=len(lineup.LINEUP)) as step:
         def report(model: str, result) -> None:
             m = result.metrics
             figure = f"test accuracy {m['test_accuracy']:.4f}" if "test_accuracy" in m else f"PSNR {m['psnr']:.2f} dB"
             out.info(f"  {model:<14} {figure}   fit {m['fit_seconds']:.1f} s, predict {m['predict_seconds']:.1f} s")
             step(1)
 
-        rows, summary = lineup.run_demo(data, root, o.seed, report)
+        rows, summary, index = lineup.run_demo(data, root, o.seed, report)
     if o.as_json:
-        out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.glob("*.png"))]})
+        out.result({"dataset": data.name, "runs": rows, "plots": [str(p) for p in sorted(summary.glob("*.png"))],
+                    "report": str(index)})
         return
     show_leaderboard(out, rows, f"Leaderboard ({root})")
     out.info(f"plots: {summary}/leaderboard.png, {summary}/test-digits.png")
+    out.say(f"report: {index}")

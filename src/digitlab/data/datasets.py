@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ..errors import DataError, DatasetNotFound, DownloadError, OutputError, UsageError
+from ..errors import DataError, DatasetNotFound, DownloadError, OutputError, ParameterError, UsageError
 from ..fileio import atomic_path, terminate_raises, write_json
 from ..shapes import IMAGE_SHAPE, N_PIXELS
 from . import idx
@@ -148,6 +148,7 @@ class Dataset:
     source: str = ""  # where the files were found ("package" for the shipped subset)
     verified: bool = False  # content checked against the sha256 table
     classes: tuple[str, ...] = field(default_factory=lambda: tuple(str(d) for d in range(10)))
+    holdout: float | None = None  # for csv:PATH, the fraction of rows held out as the test split
 
 
 @dataclass(frozen=True)
@@ -289,9 +290,12 @@ def download(
 
 
 def stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded train/test row indices holding out ``test_fraction`` of each class (both sorted)."""
-    if not 0.0 < test_fraction < 1.0:
-        raise UsageError(f"test fraction {test_fraction} must be between 0 and 1 (exclusive).")
+    """Seeded train/test row indices holding out ``test_fraction`` of each class (both sorted); 0 holds out
+    nothing (training on every row, as for a final Kaggle submission)."""
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or \
+            not 0.0 <= test_fraction < 1.0:
+        raise ParameterError("holdout", f"must be a fraction from 0 (hold out nothing) to below 1, got "
+                                        f"{test_fraction}.")
     rng = np.random.default_rng(seed)
     test_parts = []
     for label in np.unique(y):
@@ -492,10 +496,10 @@ def _load_csv(name: str, test_fraction: float, seed: int) -> Dataset:
         raise DataError(f"Dataset {name!r} names no file; write csv:PATH, e.g. csv:train.csv.")
     X, y = kaggle.read_train_csv(path)
     train, test = stratified_split(y, test_fraction, seed)
-    if not len(train) or not len(test):
+    if not len(train) or test_fraction and not len(test):
         raise DataError(f"{path} has too few rows ({len(y)}) to hold out a test fraction of {test_fraction}.")
     return Dataset(name=name, X_train=X[train], y_train=y[train], X_test=X[test], y_test=y[test],
-                   source=str(Path(path)), verified=False)
+                   source=str(Path(path)), verified=False, holdout=float(test_fraction))
 
 
 # ----------------------------------------------------------------------------- downloading

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, reading
 
 # idx type code -> big-endian NumPy dtype
 _DTYPES = {
@@ -40,14 +40,8 @@ def _is_gzip(raw: bytes) -> bool:
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Return the decompressed content of an idx file (gzip is recognised by its magic bytes)."""
     path = Path(path)
-    try:
+    with reading(path, "an idx file"):
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected an idx file.") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc}).") from None
     if not raw:
         raise DataError(f"{path}: the file is empty, expected an idx file.")
     return decompress(raw, str(path))

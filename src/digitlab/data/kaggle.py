@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import atomic_open
+from ..fileio import atomic_open, reading
 from ..shapes import N_PIXELS
 
 PIXEL_COLUMNS = tuple(f"pixel{i}" for i in range(N_PIXELS))
@@ -85,15 +85,10 @@ def write_test_csv(path: str | os.PathLike, X: np.ndarray) -> None:
 def _read_text(path: Path) -> str:
     """The whole file as text, with clear errors for a missing, unreadable or binary file."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found.") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a CSV file.") from None
+        with reading(path, "a CSV file"):
+            return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{path}: is not a text CSV file (it is not valid UTF-8).") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc}).") from None
 
 
 def _read_table(path: Path, columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:

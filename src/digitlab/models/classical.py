@@ -26,6 +26,8 @@ class ScalePixels(TransformerMixin, BaseEstimator):
     Integer pixels become float32 (half the memory of float64); float input keeps its precision.
     """
 
+    _parameter_constraints: dict = {}  # no parameters
+
     def fit(self, X, y=None):
         validate_data(self, X, reset=True)
         return self

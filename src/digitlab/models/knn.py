@@ -41,6 +41,7 @@ from typing import Callable
 import numpy as np
 import torch  # imported here, not at the first predict: the import takes ~2 s on this machine
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -199,21 +200,24 @@ def _distance_weights(dist: np.ndarray) -> np.ndarray:
 class _FastKNNBase(BaseEstimator):
     """Parameter checks, the feature map (deskew -> augmentation -> projection) and the search."""
 
-    def _check_params(self) -> None:
-        if not isinstance(self.n_neighbors, Integral) or isinstance(self.n_neighbors, bool) or self.n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be an integer >= 1, got {self.n_neighbors!r}.")
-        if self.weights not in _WEIGHTS:
-            raise ValueError(f"weights must be 'uniform' or 'distance', got {self.weights!r}.")
-        if self.n_components is not None and (
-                not isinstance(self.n_components, Integral) or isinstance(self.n_components, bool)
-                or self.n_components < 1):
-            raise ValueError(f"n_components must be None or an integer >= 1, got {self.n_components!r}.")
-        if self.augment not in (None, "shift"):
-            raise ValueError(f"augment must be None or 'shift', got {self.augment!r}.")
-        if not isinstance(self.chunk_size, Integral) or isinstance(self.chunk_size, bool) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be an integer >= 1, got {self.chunk_size!r}.")
-        if self.n_jobs is not None and (not isinstance(self.n_jobs, Integral) or self.n_jobs == 0):
-            raise ValueError(f"n_jobs must be None or a non-zero integer, got {self.n_jobs!r}.")
+    # scikit-learn's declarative constraints, checked by ``_validate_params`` (at ``registry.make`` and ``fit``).
+    _parameter_constraints = {
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "weights": [StrOptions(set(_WEIGHTS))],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "augment": [StrOptions({"shift"}), None],
+        "chunk_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"), Interval(Integral, None, -1, closed="right"), None],
+    }
+
+    def _check_rows(self, X) -> None:
+        """The checks that need the data, made before any work: enough rows for ``n_neighbors``."""
+        n = len(X) * (5 if self.augment == "shift" else 1)
+        if self.n_neighbors > n:
+            held = f"{n:,} sample{'' if n == 1 else 's'}" + (", shifts included" if self.augment == "shift" else "")
+            raise InvalidParameterError(
+                f"The 'n_neighbors' parameter of {type(self).__name__} must be an int in the range [1, {n}] "
+                f"(the training set holds {held}). Got {self.n_neighbors!r} instead.")
 
     def _needs_images(self, X: np.ndarray, what: str) -> None:
         if X.shape[1] != N_PIXELS:
@@ -354,6 +358,8 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
     >>> accuracy = model.score(data.X_test, data.y_test)
     """
 
+    _parameter_constraints = {**_FastKNNBase._parameter_constraints, "deskew": ["boolean"]}
+
     def __init__(self, n_neighbors: int = 4, weights: str = "distance", n_components: int | None = 50,
                  deskew: bool = True, augment: str | None = None, chunk_size: int = 256, n_jobs: int | None = -1):
         self.n_neighbors = n_neighbors
@@ -369,8 +375,9 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
 
     def fit(self, X, y):
         """Store the training images in the feature space; ``X`` is (n, n_features) numeric, pixels 0..255."""
-        self._check_params()
+        self._validate_params()
         X, y = validate_data(self, X, y, dtype="numeric", y_numeric=False)
+        self._check_rows(X)
         if self.deskew:
             self._needs_images(X, "deskew=True")
         y = column_or_1d(y, warn=True)
@@ -466,6 +473,8 @@ class FastKNNDenoiser(RegressorMixin, _FastKNNBase):
         Threads for the search (None: 1, -1: all cores).
     """
 
+    _parameter_constraints = {**_FastKNNBase._parameter_constraints, "mode": [StrOptions({"vote", "mean"})]}
+
     def __init__(self, n_neighbors: int = 8, mode: str = "mean", weights: str = "distance",
                  n_components: int | None = 40, augment: str | None = None, chunk_size: int = 256,
                  n_jobs: int | None = -1):
@@ -484,10 +493,9 @@ class FastKNNDenoiser(RegressorMixin, _FastKNNBase):
 
     def fit(self, X, y):
         """Store noisy images ``X`` (n, n_features) and their clean versions ``y`` (n, n_outputs) or (n,)."""
-        self._check_params()
-        if self.mode not in ("vote", "mean"):
-            raise ValueError(f"mode must be 'vote' or 'mean', got {self.mode!r}.")
+        self._validate_params()
         X, y = validate_data(self, X, y, dtype="numeric", multi_output=True, y_numeric=True)
+        self._check_rows(X)
         self._single_output_ = y.ndim == 1
         Y = y.reshape(len(y), -1) if not self._single_output_ else y[:, None]
         self._Y_ = self._fit_features(X, Y)

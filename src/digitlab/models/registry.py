@@ -14,6 +14,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
+from sklearn.utils._param_validation import InvalidParameterError  # scikit-learn's own (a ValueError)
+
 from ..errors import ModelError
 
 Task = Literal["classify", "denoise"]
@@ -78,39 +80,63 @@ def get(name: str) -> ModelSpec:
         raise ModelError(f"Unknown model {name!r}; choose one of: {', '.join(MODELS)}.") from None
 
 
-def parameters(name: str) -> dict[str, Any]:
-    """All parameters the model accepts, with the defaults its factory gives them."""
-    spec = get(name)
-    sig = inspect.signature(spec.build())
-    params = {p.name: p.default for p in sig.parameters.values()
-              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty}
-    return params
+def parameters(name: str, internal: bool = False) -> dict[str, Any]:
+    """The parameters the model accepts, with the defaults its factory gives them.
+
+    Settings that digitlab's tasks fill in themselves (a progress callback, checkpoint paths, ``verbose``: a
+    factory lists them in ``_internal_params``) are left out unless ``internal`` is true.
+    """
+    factory = get(name).build()
+    hidden = () if internal else getattr(factory, "_internal_params", ())
+    sig = inspect.signature(factory)
+    return {p.name: p.default for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
+            and p.name not in hidden}
 
 
 def resolve(name: str, params: dict[str, Any] | None = None, seed: int | None = None) -> dict[str, Any]:
     """Every parameter the named model will be built with: defaults, then ``params``, then the seed.
 
-    ``seed`` fills ``random_state`` unless ``params`` sets it. Unknown keys are refused.
+    ``seed`` fills ``random_state`` unless ``params`` sets it. Unknown keys are refused; internal settings
+    (see :func:`parameters`) are accepted when given and listed only then.
     """
-    accepted = parameters(name)
+    accepted = parameters(name, internal=True)
     params = dict(params or {})
     unknown = sorted(set(params) - set(accepted))
     if unknown:
+        public = parameters(name)
         raise ModelError(
-            f"Model {name!r} has no parameter {unknown[0]!r}; it accepts: {', '.join(sorted(accepted)) or 'none'}.")
-    resolved = accepted | params
+            f"Model {name!r} has no parameter {unknown[0]!r}; it accepts: {', '.join(sorted(public)) or 'none'}.")
+    resolved = parameters(name) | params
     if "random_state" in accepted and "random_state" not in params and seed is not None:
         resolved["random_state"] = seed
     return resolved
 
 
 def make(name: str, params: dict[str, Any] | None = None, seed: int | None = None):
-    """Build the named model from :func:`resolve`'s parameters."""
+    """Build the named model from :func:`resolve`'s parameters and check them, before any data is loaded.
+
+    A value outside its valid range is a ModelError naming the parameter and the range (scikit-learn's
+    ``_validate_params``, on the model and on every estimator inside it); fitting checks again, with the data.
+    """
     kwargs = resolve(name, params, seed)
     try:
-        return get(name).build()(**kwargs)
+        model = get(name).build()(**kwargs)
+        validate(model)
+    except InvalidParameterError as exc:
+        raise ModelError(str(exc)) from None
     except (TypeError, ValueError) as exc:
         raise ModelError(f"Model {name!r} rejected its parameters: {exc}.") from None
+    return model
+
+
+def validate(model) -> None:
+    """Check the parameters of ``model`` and of the estimators inside it (a pipeline's steps, a wrapper's
+    estimator) against their declared constraints; InvalidParameterError names the first bad one."""
+    inner = [v for v in model.get_params(deep=True).values() if hasattr(v, "get_params")]
+    for estimator in [model, *inner]:
+        if hasattr(estimator, "_parameter_constraints") and hasattr(estimator, "_validate_params"):
+            estimator._validate_params()
 
 
 def parse_value(text: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError, ParameterError, UsageError
-from ..evaluate import metrics
+from ..evaluation import metrics
 from .common import Progress, build, check_task, first, model_name, no_progress, resolved_params
 from .cv import check_cv, check_digit, cv_splitter, out_of_fold, score_method
 from .data import DataLike, dataset_for
@@ -47,7 +47,7 @@ class BinaryResult(TaskResult):
         return f"{self.metrics['digit']} vs rest"
 
     def plot_precision_recall_vs_threshold(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         label = ("decision function threshold" if self.metrics["score_method"] == "decision_function"
                  else "probability threshold")
@@ -57,19 +57,19 @@ class BinaryResult(TaskResult):
                                             f"against the threshold ({self.metrics['cv']}-fold CV)")
 
     def plot_precision_vs_recall(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.precision_vs_recall(self._curves(), ax=ax, title=f"{self._about()}: precision against recall "
                                                                        f"({self.metrics['cv']}-fold CV)")
 
     def plot_roc_curves(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.roc_curves(self._curves(), ax=ax, title=f"{self._about()}: ROC curves "
                                                              f"({self.metrics['cv']}-fold CV)")
 
     def plot_confusion_matrix(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         digit = self.metrics["digit"]
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), [f"not {digit}", str(digit)], ax=ax,

@@ -122,7 +122,7 @@ def out_of_fold(estimator, X, y, splitter, *, scores: bool = False, n_jobs: int 
 def fit_and_test(estimator, X_train, y_train, X_test, y_test, progress: Progress = no_progress,
                  label: str = "") -> dict[str, Any]:
     """Refit on the whole train split; score the test split and (at most 10,000) training images."""
-    from ..evaluate import metrics
+    from ..evaluation import metrics
 
     progress(0, description=f"{label} fitting on all {len(X_train):,} training images".strip())
     fit_seconds = fit_timed(estimator, X_train, y_train)

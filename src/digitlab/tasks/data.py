@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..data.datasets import CSV_PREFIX, Dataset, load_dataset
-from ..errors import DataError, UsageError
+from ..errors import DataError, ParameterError, UsageError
 
 DataLike = Any  # str (a dataset name) | Dataset | (X_train, y_train, X_test, y_test) | None
 
@@ -20,18 +20,23 @@ class FallbackWarning(UserWarning):
 
 
 def dataset_for(data: DataLike = None, *, data_dir: str | os.PathLike | None = None, download: bool = True,
-                seed: int = 42, progress: Callable[[str, int, int | None], None] | None = None) -> Dataset:
+                seed: int = 42, holdout: float | None = None,
+                progress: Callable[[str, int, int | None], None] | None = None) -> Dataset:
     """Make ``data`` a Dataset.
 
     A name is loaded (``load_dataset``); arrays ``(X_train, y_train, X_test, y_test)`` are wrapped as a dataset
     named "arrays"; None means MNIST when it can be found or downloaded, else the shipped ``mnist-mini`` with a
     ``FallbackWarning`` — but not when ``data_dir`` names a folder explicitly: a folder that lacks MNIST is an
-    error there, since an explicit choice that cannot be honoured must not be swapped silently.
+    error there, since an explicit choice that cannot be honoured must not be swapped silently. ``holdout`` is
+    the share of a ``csv:PATH`` file's rows held out as its test split (default 0.2; 0 trains on every row).
     """
+    if holdout is not None and not (isinstance(data, str) and data.startswith(CSV_PREFIX)):
+        raise ParameterError("holdout", "applies to csv:PATH datasets only (the others come with a test split).")
     if isinstance(data, Dataset):
         return data
     if isinstance(data, str):
-        return load_dataset(absolute_csv(data), data_dir, download=download, seed=seed, progress=progress)
+        fraction = {} if holdout is None else {"test_fraction": holdout}
+        return load_dataset(absolute_csv(data), data_dir, download=download, seed=seed, progress=progress, **fraction)
     if isinstance(data, (tuple, list)):
         return from_arrays(*data)
     if data is not None:

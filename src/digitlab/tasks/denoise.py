@@ -16,7 +16,7 @@ import numpy as np
 
 from ..data.noise import parse_noise
 from ..errors import ParameterError
-from ..evaluate.metrics import denoise_scores
+from ..evaluation.metrics import denoise_scores
 from ..models import persist, registry
 from .common import (Progress, build, check_task, first, fit_timed, model_meta, model_name, net_watcher,
                      no_progress, resolved_params, timed)
@@ -39,7 +39,7 @@ class DenoiseResult(TaskResult):
 
     def plot_grid(self, n: int = 8, ax=None):
         """Noisy input, cleaned, truth and |difference| of the first ``n`` test images, with both PSNRs."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.denoise_grid(self.noisy, self.cleaned, self.clean, n=n, scores=self.metrics, ax=ax,
                                   title=f"{self.metrics['model']} on {self.metrics['noise']} noise "
@@ -47,7 +47,7 @@ class DenoiseResult(TaskResult):
 
     def plot_history(self, ax=None):
         """A net's loss and validation score per epoch."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.training_history(self.metrics["history"], metric_name="validation score (-MSE)", ax=ax,
                                       title=f"{self.metrics['model']}: training")

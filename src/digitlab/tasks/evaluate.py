@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import metrics as m
+from ..evaluation import metrics as m
 from ..models import persist
 from .common import first, timed
 from .data import DataLike, dataset_for
@@ -37,14 +37,14 @@ class EvaluateResult(TaskResult):
     headline_keys = ("test_accuracy", "f1_macro")
 
     def plot_confusion_matrix(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), self.metrics["labels"], ax=ax,
                                title=f"{self.metrics['model']} on {self.metrics['dataset']}: test confusion matrix",
                                xlabel="Predicted digit", ylabel="Actual digit")
 
     def plot_misclassified(self, n: int = 30, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
                                            n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
@@ -60,7 +60,9 @@ def evaluate(model: Any, data: DataLike = None, *, n_test: int | None = None, no
         estimator, meta, source = saved.estimator, saved.meta, str(model)
     else:
         estimator, meta, source = model, {}, None
-    dataset = dataset_for(data if data is not None else meta.get("dataset"), data_dir=data_dir, seed=seed)
+    own = data is None and str(meta.get("dataset", "")).startswith("csv:")  # the split the model was tested on
+    dataset = dataset_for(data if data is not None else meta.get("dataset"), data_dir=data_dir, seed=meta.get(
+        "seed", seed) if own else seed, holdout=meta.get("holdout") if own else None)
     X_test, y_test = first(dataset.X_test, dataset.y_test, n_test, "n_test")
     base = {"model_file": source, "model": meta.get("model", type(estimator).__name__), "dataset": dataset.name,
             "n_test": int(len(X_test))}

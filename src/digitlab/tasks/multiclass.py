@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import clone
 
-from ..evaluate import metrics
+from ..evaluation import metrics
 from .common import Progress, build, check_task, first, model_name, no_progress, resolved_params
 from .cv import check_cv, cv_splitter, fit_and_test, out_of_fold, parse_pair
 from .data import DataLike, dataset_for
@@ -36,7 +36,7 @@ class MulticlassResult(TaskResult):
     headline_keys = ("cv_accuracy", "test_accuracy")
 
     def plot_confusion_matrix(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), self.metrics["labels"], ax=ax,
                                title=f"{self.metrics['model']} on {self.metrics['dataset']}: confusion matrix "
@@ -44,14 +44,14 @@ class MulticlassResult(TaskResult):
                                xlabel="Predicted digit", ylabel="Actual digit")
 
     def plot_error_matrix(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.error_matrix(np.asarray(self.metrics["error_matrix"]), self.metrics["labels"], ax=ax,
                                   title=f"{self.metrics['model']}: errors per actual digit (row-normalised, "
                                         f"diagonal zeroed)", xlabel="Predicted digit", ylabel="Actual digit")
 
     def plot_error_gallery(self, pair: Sequence[int] | None = None, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         a, b = parse_pair(pair) if pair is not None else self.metrics["pair"]
         return plots.error_gallery(self.X, self.y, self.cv_predictions, a, b, ax=ax,

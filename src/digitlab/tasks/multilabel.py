@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from ..evaluate import metrics
+from ..evaluation import metrics
 from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_name, no_progress,
                      resolved_params, timed)
 from .cv import check_cv, cv_splitter, out_of_fold
@@ -43,7 +43,7 @@ class MultilabelResult(TaskResult):
 
     def plot_confusion(self, ax=None):
         """One 2x2 confusion matrix per tag (``ax`` None or one Axes per tag)."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.multilabel_confusion(self.Y_true, self.cv_predictions, list(LABELS), ax=ax,
                                           title=f"{self.metrics['model']}: each label's confusion matrix "

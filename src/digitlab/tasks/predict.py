@@ -70,7 +70,7 @@ class PredictResult(TaskResult):
 
     def plot_images(self, n: int = 50, ax=None):
         """The 28x28 images the model saw, each titled with its prediction (and probability)."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         titles = [f"{row['label']}" + (f" {row['probability']:.0%}" if "probability" in row else "")
                   for row in self.rows()[:n]]

@@ -39,7 +39,7 @@ class TaskResult:
 
     def save_plots(self, folder: str | Path) -> list[Path]:
         """Draw every plot of ``run_plots`` and write it as a PNG into ``folder``."""
-        from ..evaluate.plots import save_figure
+        from ..evaluation.plots import save_figure
 
         return [save_figure(draw(), Path(folder) / name) for name, draw in self.run_plots().items()]
 

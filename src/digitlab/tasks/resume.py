@@ -10,7 +10,7 @@ from ..runs import Run, find_run
 
 CHECKPOINT = "checkpoint.safetensors"  # a neural model's last epoch, in its run folder
 DEFAULT_SEED = 42
-RECORDED = ("model", "dataset", "set", "augment", "noise", "n_train", "n_test", "seed")
+RECORDED = ("model", "dataset", "set", "augment", "noise", "n_train", "n_test", "seed", "holdout")
 
 
 def resumed(resume: str | Path, runs: str | Path | None, kind: str, asked: dict[str, Any]) -> tuple[Run, dict]:

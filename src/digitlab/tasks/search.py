@@ -20,7 +20,7 @@ import numpy as np
 from joblib import delayed
 
 from ..errors import ModelError
-from ..evaluate import metrics
+from ..evaluation import metrics
 from ..models import persist, registry
 from .common import Progress, check_task, first, fit_timed, model_meta, no_progress, timed
 from .cv import check_cv, cv_splitter, fit_and_test, run_fits
@@ -41,7 +41,7 @@ class SearchResult(TaskResult):
 
     def plot_results(self, ax=None):
         """Mean CV accuracy of each candidate with its spread over folds; the best one marked."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         m = self.metrics
         return plots.search_results(m["results"], test_accuracy=m["test_accuracy"], ax=ax,
@@ -49,7 +49,7 @@ class SearchResult(TaskResult):
                                           f"accuracy")
 
     def plot_test_confusion_matrix(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         labels = [int(v) for v in np.unique(self.y_test)]
         matrix = metrics.confusion_matrix(self.y_test, self.test_predictions, labels)

@@ -33,14 +33,14 @@ class ShowResult(TaskResult):
     headline_keys = ("n", "split", "noise")
 
     def plot_digits(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         m = self.metrics
         return plots.digit_gallery(self.images, labels=self.names, per_row=self.per_row, ax=ax,
                                    title=f"{m['dataset']}: the first {m['n']} {m['split']} images with their labels")
 
     def plot_noisy_pairs(self, ax=None):
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.noisy_pairs(self.images, self.noisy, labels=self.names, n=min(len(self.images), self.per_row),
                                  ax=ax, title=f"{self.metrics['dataset']}: clean (top) and with "

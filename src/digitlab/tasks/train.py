@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
-from ..evaluate import metrics as m
+from ..evaluation import metrics as m
 from ..models import persist
 from .common import (TRAIN_SCORE_LIMIT, Progress, build, check_task, first, fit_timed, model_meta, model_name,
                      net_watcher, no_progress, resolved_params, timed)
@@ -40,7 +40,7 @@ class TrainResult(TaskResult):
 
     def plot_confusion_matrix(self, ax=None):
         """Test-split confusion matrix (rows actual, columns predicted)."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         labels = self.metrics["labels"]
         return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), labels, ax=ax,
@@ -49,14 +49,14 @@ class TrainResult(TaskResult):
 
     def plot_misclassified(self, n: int = 30, ax=None):
         """The first ``n`` misclassified test digits with true and predicted labels (and confidence)."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
                                            n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
 
     def plot_history(self, ax=None):
         """A net's loss and validation score per epoch."""
-        from ..evaluate import plots
+        from ..evaluation import plots
 
         return plots.training_history(self.metrics["history"], ax=ax, title=f"{self.metrics['model']}: training")
 
@@ -64,23 +64,27 @@ class TrainResult(TaskResult):
         made = {"confusion_matrix.png": self.plot_confusion_matrix, "misclassified.png": self.plot_misclassified}
         if self.metrics.get("history"):
             made["history.png"] = self.plot_history
-        return made if self.predictions is not None else {}
+        return made if self.predictions is not None and len(self.predictions) else {}
 
 
 def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | None = None,
           augment: str | None = None, n_train: int | None = None, n_test: int | None = None,
-          seed: int | None = None, runs: str | Path | None = None, save_model: bool = True,
-          resume: str | Path | None = None, data_dir=None, progress: Progress = no_progress) -> TrainResult:
+          holdout: float | None = None, seed: int | None = None, runs: str | Path | None = None,
+          save_model: bool = True, resume: str | Path | None = None, data_dir=None,
+          progress: Progress = no_progress) -> TrainResult:
     """Fit a classifier on the train split and score it on the test split.
 
     ``model`` is a registry name (``digitlab.list_models()``) or an unfitted scikit-learn classifier;
     ``data`` a dataset name, a Dataset or ``(X_train, y_train, X_test, y_test)``; ``params`` the model's
     parameters; ``augment="shift"`` adds the four one-pixel shifts of every training image; ``n_train`` /
-    ``n_test`` take the first N images; ``seed`` (default 42) seeds everything random. Nothing is written
+    ``n_test`` take the first N images; ``holdout`` is the share of a ``csv:PATH`` file held out as the test
+    split (default 0.2; 0 trains on every row, for a final submission, and gives no test figures); ``seed``
+    (default 42) seeds everything random. Nothing is written
     unless ``runs`` names a folder: then the run folder gets config, metrics, plots and (``save_model``) the
     model file. ``resume`` continues an interrupted net's run from its checkpoint.
     """
-    args = dict(model=model, data=data, params=params, augment=augment, n_train=n_train, n_test=n_test, seed=seed)
+    args = dict(model=model, data=data, params=params, augment=augment, n_train=n_train, n_test=n_test, seed=seed,
+                holdout=holdout)
     run = None
     if resume is not None:
         run, args = resume_args(resume, runs, "train", args)
@@ -93,13 +97,13 @@ def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | 
     if augment is not None and augment not in AUGMENTS:
         raise ParameterError("augment", f"{augment!r} is not known; the choice is: {', '.join(AUGMENTS)}.")
     estimator = build(model, params, seed)
-    dataset = dataset_for(args["data"], data_dir=data_dir, seed=seed)
+    dataset = dataset_for(args["data"], data_dir=data_dir, seed=seed, holdout=args["holdout"])
     X_train, y_train = first(dataset.X_train, dataset.y_train, args["n_train"], "n_train")
     X_test, y_test = first(dataset.X_test, dataset.y_test, args["n_test"], "n_test")
     X_fit, y_fit = _augmented(X_train, y_train, augment)
     name = model_name(model)
     config = {"model": name, "params": resolved_params(model, params, seed), "set": dict(params or {}),
-              "dataset": dataset.name, "data_source": dataset.source, "augment": augment,
+              "dataset": dataset.name, "data_source": dataset.source, "holdout": dataset.holdout, "augment": augment,
               "n_train": args["n_train"], "n_test": args["n_test"], "seed": seed, "save_model": save_model}
     with Recorder(runs, "train", f"{name}-{dataset.name}", config, resume=run) as recorder:
         checkpoint = _watch_net(estimator, recorder.path, run is not None, net_watcher(progress, name))
@@ -109,7 +113,7 @@ def train(model: Any = None, data: DataLike = None, *, params: dict[str, Any] | 
         saver = None
         if save_model and result.predictions is not None:
             meta = model_meta(name, "classify", result.metrics["params"], dataset.name, len(X_fit), seed,
-                              augment=augment, test_accuracy=result.metrics["test_accuracy"],
+                              augment=augment, holdout=dataset.holdout, test_accuracy=result.metrics["test_accuracy"],
                               train_accuracy=result.metrics["train_accuracy"])
             saver = lambda stem: persist.save(estimator, stem, meta)  # noqa: E731
         recorder.finish(result, saver)
@@ -157,6 +161,8 @@ def _score(estimator, name, config, X_train, y_train, X_test, y_test, fit_second
         metrics |= {"train_accuracy": None, "test_accuracy": None, "predict_seconds": None}
         return TrainResult(metrics, estimator, warnings=["training was interrupted before its first epoch "
                                                          "ended; no model was kept"])
+    if not len(X_test):  # every row trained on (holdout 0): nothing to test on
+        return _train_only(estimator, metrics, X_train, y_train)
     progress(0, description=f"predicting {len(X_test):,} test images")
     predictions, predict_seconds = timed(lambda: estimator.predict(X_test))
     confidence = _confidence(estimator, X_test, predictions)
@@ -167,6 +173,17 @@ def _score(estimator, name, config, X_train, y_train, X_test, y_test, fit_second
                 "predict_seconds": predict_seconds, **m.classification_report(y_test, predictions, labels)}
     return TrainResult(metrics, estimator, X_test=X_test, y_test=y_test, predictions=predictions,
                        confidence=confidence)
+
+
+def _train_only(estimator, metrics, X_train, y_train) -> TrainResult:
+    """Figures of a model trained on every row: train accuracy only, and a word that there is no test split."""
+    n_score = min(len(X_train), TRAIN_SCORE_LIMIT)
+    metrics |= {"train_accuracy": m.accuracy(y_train[:n_score], estimator.predict(X_train[:n_score])),
+                "train_accuracy_on": int(n_score), "test_accuracy": None, "predict_seconds": None}
+    result = TrainResult(metrics, estimator, predictions=np.empty(0, dtype=y_train.dtype))
+    result.warnings.append("no test split (holdout 0: every row was trained on), so there is no test accuracy; "
+                           "hold some rows out to measure the model.")
+    return result
 
 
 def _used_params(estimator, params: dict[str, Any]) -> dict[str, Any]:

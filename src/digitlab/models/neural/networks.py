@@ -1,24 +1,60 @@
 """The PyTorch networks behind digitlab's neural models: small, one class per net, each built from a config.
 
 Every net reads a batch of images shaped (n, 1, 28, 28) — or (n, 784) for the fully connected ones —
-already scaled and centred by its wrapper in :mod:`digitlab.models.neural`, and returns logits
+already scaled and centred by its estimator (:mod:`digitlab.models.neural.base`), and returns logits
 (classifiers) or pixel logits on the [0, 1] scale (denoisers). The configs are plain dataclasses so
-that a saved model can be rebuilt from JSON without running any code.
+that a saved model can be rebuilt from JSON without running any code; every number in a config is checked
+against ``LIMITS`` when the config is made, so a model file cannot ask for a net of absurd size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..shapes import SIDE
+from ...shapes import N_PIXELS, SIDE
+
+# The range of every number a config holds (inclusive). The parameters that feed them take their valid
+# ranges from here (digitlab.models.neural.params). The largest allowed nets are far beyond any use on
+# 28x28 digits yet small enough to build: e.g. 4,096 channels in every CNN stage.
+LIMITS: dict[str, tuple[float, float]] = {
+    "n_inputs": (1, N_PIXELS), "n_outputs": (1, N_PIXELS), "n_classes": (2, 65_536),
+    "n_hidden": (1, 65_536), "n_latent": (1, 65_536), "hidden": (1, 65_536),
+    "channels": (1, 4_096), "widths": (1, 4_096), "width": (1, 1_024), "n_blocks": (1, 16),
+    "dropout": (0.0, 1.0), "negative_slope": (0.0, 1.0),
+}
+
+
+class _Checked:
+    """Base of the configs: every field is checked against ``LIMITS`` when a config is made."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, tuple):
+                if not isinstance(value, (tuple, list)) or len(value) != len(f.default):
+                    raise ValueError(f"{f.name} must be {len(f.default)} numbers, got {value!r}")
+                for item in value:
+                    _check_number(f.name, item, isinstance(f.default[0], int))
+            else:
+                _check_number(f.name, value, isinstance(f.default, int))
+
+
+def _check_number(name: str, value: Any, integer: bool) -> None:
+    low, high = LIMITS[name]
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} from {low:g} to {high:g}, "
+                         f"got {value!r}")
 
 
 @dataclass
-class MLPConfig:
+class MLPConfig(_Checked):
     n_inputs: int = 784  # pixels in
     n_hidden: int = 400  # about half the inputs, as in seed 003
     n_classes: int = 10  # digits
@@ -40,7 +76,7 @@ class MLP(nn.Module):
 
 
 @dataclass
-class LeNet5Config:
+class LeNet5Config(_Checked):
     n_classes: int = 10  # digits
     channels: tuple[int, int] = (6, 16)  # filters of the two 5x5 'valid' convolutions
     hidden: tuple[int, int] = (120, 84)  # the two dense layers before the output
@@ -77,7 +113,7 @@ def _conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1, padding: int =
 
 
 @dataclass
-class CNNConfig:
+class CNNConfig(_Checked):
     n_classes: int = 10  # digits
     widths: tuple[int, int, int] = (32, 64, 128)  # channels of stage 1, stage 2 and the final 4x4 convolution
     dropout: float = 0.4  # after each stage and before the output layer
@@ -107,7 +143,7 @@ class CNN(nn.Module):
 
 
 @dataclass
-class FastCNNConfig:
+class FastCNNConfig(_Checked):
     n_classes: int = 10  # digits
     widths: tuple[int, int, int] = (16, 32, 64)  # channels at 28x28, 14x14 and 7x7
     dropout: float = 0.1  # before the output layer
@@ -133,7 +169,7 @@ class FastCNN(nn.Module):
 
 
 @dataclass
-class DAEMLPConfig:
+class DAEMLPConfig(_Checked):
     n_inputs: int = 784  # noisy pixels in
     n_latent: int = 10  # the code: an 80-fold reduction, as in seed 001
     n_outputs: int = 784  # clean pixels out
@@ -154,7 +190,7 @@ class DAEMLP(nn.Module):
 
 
 @dataclass
-class ConvDenoiserConfig:
+class ConvDenoiserConfig(_Checked):
     width: int = 32  # channels at full resolution; doubled at 14x14 and at 7x7
     n_blocks: int = 2  # conv3-BN-ReLU layers per level
 
@@ -205,8 +241,28 @@ NETS: dict[str, tuple[type[nn.Module], type]] = {
 }
 
 
+def config_json(name: str, **fields: Any) -> dict[str, Any]:
+    """The named net's whole config as plain JSON values (tuples become lists), defaults filled in."""
+    return {k: _plain(v) for k, v in asdict(NETS[name][1](**fields)).items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") else value  # NumPy scalars
+
+
 def build(name: str, config: dict) -> nn.Module:
-    """Build the named net from a plain config dict (lists become tuples); unknown names raise KeyError."""
+    """Build the named net from a plain config dict (lists become tuples); unknown names raise KeyError,
+    unknown fields TypeError, numbers out of ``LIMITS`` ValueError."""
     net_cls, config_cls = NETS[name]
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
-    return net_cls(config_cls(**fields))
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+    return net_cls(config_cls(**values))
+
+
+def expected_state(name: str, config: dict) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """Name -> (shape, dtype) of the named net's state dict, from a net built on the meta device: the
+    shapes a file's tensors must have, known without allocating the net."""
+    with torch.device("meta"):
+        net = build(name, config)
+    return {k: (tuple(v.shape), v.dtype) for k, v in net.state_dict().items()}

@@ -6,7 +6,7 @@ nor switches the backend. :func:`save_figure` is the one function that writes a 
 
 Examples
 --------
->>> from digitlab.evaluate import plots
+>>> from digitlab.evaluation import plots
 >>> fig = plots.digit_gallery(data.X_test[:50], data.y_test[:50], model.predict(data.X_test[:50]))
 >>> plots.save_figure(fig, "run/digits.png")
 """

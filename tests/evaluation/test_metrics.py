@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import (confusion_matrix, f1_score, precision_recall_curve, precision_score, recall_score,
                              roc_auc_score)
 
-from digitlab.evaluate import metrics
+from digitlab.evaluation import metrics
 
 
 @pytest.fixture

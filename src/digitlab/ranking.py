@@ -1,5 +1,6 @@
-"""The leaderboard: every run folder under the runs home as one row — the classification notebook's
-train/test table, for any models and tasks — with bad run folders skipped, each with one warning.
+"""The leaderboard (``digitlab.leaderboard``): every run folder under the runs home as one row — the
+classification notebook's train/test table, for any models and tasks — with bad run folders skipped, each with
+one warning.
 """
 
 from __future__ import annotations

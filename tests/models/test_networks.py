@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from digitlab.models import nets
+from digitlab.models.neural import networks
 from digitlab.models.neural import random_affine
 
 
@@ -19,25 +19,25 @@ def n_params(net: torch.nn.Module) -> int:
 ])
 def test_output_shapes(name, out_shape):
     torch.manual_seed(0)
-    net = nets.build(name, {}).eval()
+    net = networks.build(name, {}).eval()
     assert net(torch.randn(3, 1, 28, 28)).shape == out_shape
 
 
 def test_parameter_counts_match_the_seeds():
-    assert n_params(nets.DAEMLP(nets.DAEMLPConfig())) == 16_474  # seed 001: 7,850 + 8,624
-    assert n_params(nets.MLP(nets.MLPConfig())) == 784 * 400 + 400 + 400 * 10 + 10
-    assert n_params(nets.LeNet5(nets.LeNet5Config())) == 44_426
+    assert n_params(networks.DAEMLP(networks.DAEMLPConfig())) == 16_474  # seed 001: 7,850 + 8,624
+    assert n_params(networks.MLP(networks.MLPConfig())) == 784 * 400 + 400 + 400 * 10 + 10
+    assert n_params(networks.LeNet5(networks.LeNet5Config())) == 44_426
 
 
 def test_build_from_json_config_turns_lists_into_tuples():
-    net = nets.build("CNN", {"n_classes": 3, "widths": [4, 8, 16], "dropout": 0.0})
+    net = networks.build("CNN", {"n_classes": 3, "widths": [4, 8, 16], "dropout": 0.0})
     assert net.config.widths == (4, 8, 16)
     assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 3)
 
 
 def test_unknown_net_is_refused():
     with pytest.raises(KeyError):
-        nets.build("os.system", {})
+        networks.build("os.system", {})
 
 
 def test_random_affine_is_seeded_and_zero_range_is_identity():

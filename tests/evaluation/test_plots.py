@@ -17,7 +17,7 @@ from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from digitlab.evaluate import plots  # noqa: E402
+from digitlab.evaluation import plots  # noqa: E402
 from digitlab.shapes import N_PIXELS, SIDE  # noqa: E402
 
 RED = to_rgba("tab:red")
@@ -72,7 +72,7 @@ def test_import_neither_imports_pyplot_nor_switches_the_backend():
     script = """
 import json, sys, matplotlib
 matplotlib.use("svg")
-import digitlab.evaluate.plots as plots
+import digitlab.evaluation.plots as plots
 after_import = "matplotlib.pyplot" in sys.modules
 fig = plots.digit_gallery([[0] * 784] * 3)
 print(json.dumps([after_import, matplotlib.get_backend(), type(fig).__name__]))
@@ -300,7 +300,7 @@ def test_search_results_bars_give_the_best_its_own_entry(ax):
 def test_search_curve_for_one_numeric_parameter(ax):
     results = [{"rank": r, "params": {"C": c}, "mean_cv_accuracy": m, "std_cv_accuracy": 0.003}
                for r, c, m in [(2, 0.001, 0.90), (1, 0.05, 0.92), (3, 5.0, 0.89)]]
-    from digitlab.evaluate._charts import _varying_numeric
+    from digitlab.evaluation._charts import _varying_numeric
 
     assert _varying_numeric(results) == "C"
     plots.search_results(results, test_accuracy=0.915, ax=ax)

@@ -7,7 +7,7 @@ import pytest
 
 from digitlab import runs
 from digitlab.errors import ParameterError
-from digitlab.leaderboard import RunWarning, leaderboard
+from digitlab.ranking import RunWarning, leaderboard
 
 CLOCK = lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)  # noqa: E731
 
