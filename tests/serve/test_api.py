@@ -86,6 +86,8 @@ BAD = {
     "783 pixels": (dict(json={"pixels": [0] * 783}), 422, "784 values"),
     "pixels out of range": (dict(json={"pixels": [300] * 784}), 422, "from 0 to 255"),
     "pixels as text": (dict(json={"pixels": ["7"] * 784}), 422, "from 0 to 255"),
+    "pixels with a null": (dict(json={"pixels": [0] * 783 + [None]}), 422, "from 0 to 255"),
+    "pixels as rows": (dict(json={"pixels": [[0] * 28] * 28}), 422, "784 values"),
     "JSON without pixels": (dict(json=[1, 2, 3]), 422, '"pixels"'),
     "wrong content type": (dict(content=b"seven", headers={"content-type": "text/plain"}), 415, "not text/plain"),
     "form without a file": (dict(content=b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--b--\r\n',

@@ -130,11 +130,13 @@ def _pixels(body: bytes) -> tuple[np.ndarray, bool]:
     if not isinstance(values, list) or len(values) != N_PIXELS:
         got = f"{len(values)} values" if isinstance(values, list) else f"a {type(values).__name__}"
         raise RequestProblem(422, f"pixels must be a list of {N_PIXELS} values (28 x 28, row by row), got {got}.")
-    if not all(type(v) in (int, float) for v in values) or not all(0 <= v <= PIXEL_MAX for v in values):
+    array = np.array(values)  # NumPy infers the type in C: numbers give "i" or "f", a string or null does not
+    if array.dtype.kind not in "iuf" or array.shape != (N_PIXELS,) or not (
+            np.isfinite(array).all() and array.min() >= 0 and array.max() <= PIXEL_MAX):
         raise RequestProblem(422, f"pixels must be numbers from 0 to {PIXEL_MAX}.")
     if not isinstance(preprocess, bool):
         raise RequestProblem(422, "preprocess must be true or false.")
-    return np.asarray(values, dtype=np.float64), preprocess
+    return array.astype(np.float64), preprocess
 
 
 async def _problem(request: Request, exc: RequestProblem) -> JSONResponse:
