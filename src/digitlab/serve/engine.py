@@ -28,6 +28,8 @@ TOP = 3  # probabilities the page shows as bars
 MAX_IMAGE_PIXELS = 16_000_000
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # Pillow decoders a request may reach
 BLANK = "Draw a digit first: the image is blank."
+ROLES = {"classifier": "classify", "denoiser": "denoise"}  # a model's role here -> the task its file records
+NOUNS = {task: role for role, task in ROLES.items()}
 
 
 class RequestProblem(Exception):
@@ -56,26 +58,24 @@ class Loaded:
 
 
 def _load(model, role: str) -> Loaded:
-    """A model file (path) or a fitted estimator, checked for its role: "classifier" or "denoiser"."""
+    """A model file (path; None: the shipped CNN) or a fitted estimator, checked for its role: "classifier" or
+    "denoiser"."""
     from ..models import persist
     from ..models import pretrained as shipped
 
-    if model is None and role == "classifier":
-        saved = persist.load(shipped.path())
-        loaded = Loaded(saved.estimator, saved.meta, shipped.NAME)
-    elif isinstance(model, (str, os.PathLike)):
-        saved = persist.load(model)
-        loaded = Loaded(saved.estimator, saved.meta, Path(model).name)
+    if model is None or isinstance(model, (str, os.PathLike)):
+        saved = persist.load(shipped.path() if model is None else model)
+        loaded = Loaded(saved.estimator, saved.meta, shipped.NAME if model is None else Path(model).name)
+        if "n_threads" in loaded.estimator.get_params():
+            # One torch thread per forward pass: a batch of digits gains nothing from more, and batches run in turn.
+            loaded.estimator.set_params(n_threads=1)
     else:
-        loaded = Loaded(model)
+        loaded = Loaded(model)  # the caller's own estimator, used as it is
     task = loaded.meta.get("task")
-    wanted = "denoise" if role == "denoiser" else "classify"
-    if task not in (None, wanted) or not hasattr(loaded.estimator, "predict"):
-        what = "a denoiser" if task == "denoise" else f"a {task or type(loaded.estimator).__name__} model"
-        raise ModelError(f"{loaded.source or 'the model given'} is {what}; the server needs a {role} there.")
-    if "n_threads" in getattr(loaded.estimator, "get_params", dict)():
-        # One torch thread per forward pass: a single digit gains nothing from more, and requests run in turn.
-        loaded.estimator.set_params(n_threads=1)
+    if task not in (None, ROLES[role]):
+        raise ModelError(f"{loaded.source} is a {NOUNS.get(task, task)}, not a {role}.")
+    if not hasattr(loaded.estimator, "predict"):
+        raise ModelError(f"The {role} given ({type(loaded.estimator).__name__}) has no predict method.")
     return loaded
 
 
