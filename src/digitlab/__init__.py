@@ -25,6 +25,8 @@ _EXPORTS = {
     "make_model": "digitlab.api:make_model",
     "save_model": "digitlab.api:save_model",
     "load_model": "digitlab.api:load_model",
+    "pretrained": "digitlab.api:pretrained",
+    "create_app": "digitlab.serve:create_app",
     "to_mnist": "digitlab.api:to_mnist",
     "add_noise": "digitlab.api:add_noise",
     "read_kaggle_csv": "digitlab.api:read_kaggle_csv",

@@ -49,6 +49,14 @@ def load_model(path: str | os.PathLike):
     return persist.load(path).estimator
 
 
+def pretrained():
+    """The path of the CNN shipped inside digitlab (trained on full MNIST; its test accuracy is in the file's
+    header): ``digitlab.load_model(digitlab.pretrained())``."""
+    from .models import pretrained as shipped
+
+    return shipped.path()
+
+
 def to_mnist(image) -> np.ndarray:
     """An image (file, array or Pillow image) as an MNIST-like (784,) uint8 row: grey, light on dark, fitted
     into 20x20 and centred by its centre of mass in 28x28."""

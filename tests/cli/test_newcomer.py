@@ -95,3 +95,30 @@ def test_holdout_sets_the_test_share_of_a_csv_and_zero_trains_on_every_row(cli, 
     assert evaluated["n_test"] == tenth["n_test"] and evaluated["test_accuracy"] == tenth["test_accuracy"]
     refused = cli("train", "knn", "--dataset", "mnist-mini", "--holdout", 0.1)
     assert refused.code == 2 and "--holdout applies to csv:PATH datasets only" in refused.err
+
+
+def test_printed_params_are_the_ones_the_preset_resolved(cli):
+    data = cli("train", "cnn", "--preset", "fast", "--dataset", "mnist-mini", "--n-train", 600, "--n-test", 50,
+               "--set", "n_threads=1", "--json").json()
+    assert isinstance(data["params"]["epochs"], int) and data["params"]["epochs"] > 1  # scaled to 600 images
+    assert data["params"]["lr"] is not None and data["params"]["preset"] == "fast"
+
+
+def test_denoisers_show_their_noise_in_its_own_column_and_params_as_given(cli):
+    cli("denoise", "dae-mlp", "--dataset", "mnist-mini", "--n-train", 200, "--n-test", 20, "--epochs", 1,
+        "--set", "n_threads=1", "--json")
+    cli("denoise", "knn-denoise", "--dataset", "mnist-mini", "--n-train", 200, "--n-test", 20, "--json")
+    rows = cli("leaderboard", "--json").json()["runs"]
+    assert {row["model"]: row["set"] for row in rows} == {"dae-mlp": {"epochs": 1, "n_threads": 1},
+                                                          "knn-denoise": None}
+    assert {row["noise"] for row in rows} == {"uniform:100"}
+
+
+def test_the_demo_folds_convergence_warnings_into_one_line_of_its_own(cli, monkeypatch):
+    from digitlab import demo
+
+    monkeypatch.setattr(demo, "LINEUP", (demo.Step("train", "sgd", {"max_iter": 2}, n_train=300, n_test=50),))
+    result = cli("demo", "--dataset", "mnist-mini")
+    assert result.code == 0, result.err
+    assert "stopped at max_iter before converging" in result.err
+    assert "Maximum number of iteration" not in result.err

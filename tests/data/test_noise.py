@@ -86,12 +86,12 @@ def test_parse(spec, parsed):
     ("foo:3", r"noise 'foo:3' is not one of none, uniform:HIGH, gaussian:SIGMA, saltpepper:P\."),
     ("", r"is not one of"),
     ("uniform", r"noise 'uniform' needs a value, as in uniform:100"),
-    ("uniform:0", r"HIGH must be a positive integer"),
-    ("uniform:-5", r"HIGH must be a positive integer"),
-    ("uniform:2.5", r"HIGH must be a positive integer"),
-    ("gaussian:0", r"SIGMA must be a number greater than 0"),
-    ("gaussian:abc", r"SIGMA must be a number greater than 0"),
-    ("gaussian:inf", r"SIGMA must be a number greater than 0"),
+    ("uniform:0", r"HIGH must be a whole number from 1"),
+    ("uniform:-5", r"HIGH must be a whole number from 1"),
+    ("uniform:2.5", r"HIGH must be a whole number from 1"),
+    ("gaussian:0", r"SIGMA must be a number above 0"),
+    ("gaussian:abc", r"SIGMA must be a number above 0"),
+    ("gaussian:inf", r"SIGMA must be a number above 0"),
     ("saltpepper:1", r"P must be a number between 0 and 1 \(exclusive\)"),
     ("saltpepper:0", r"P must be a number between 0 and 1"),
     ("saltpepper:nan", r"P must be a number between 0 and 1"),
@@ -102,3 +102,11 @@ def test_bad_specs(spec, message):
         parse_noise(spec)
 
 
+
+
+@pytest.mark.parametrize("spec, words", [("uniform:1000000000000", "from 1 to 1,000,000"),
+                                         ("gaussian:1e300", "at most 4000"), ("gaussian:nan", "above 0")])
+def test_extreme_noise_is_refused_before_it_overflows(spec, words):
+    with pytest.raises(UsageError, match=words):
+        parse_noise(spec)
+    assert parse_noise("uniform:1000000").apply(np.full((1, 4), 255, np.uint8), 0).max() < 1_000_255

@@ -21,6 +21,7 @@ from .common import app, err_console, flag  # noqa: E402
 from . import core  # noqa: F401,E402  (registers its commands)
 from . import chapter  # noqa: F401,E402  (registers its commands)
 from . import report  # noqa: F401,E402  (registers its command)
+from . import serve  # noqa: F401,E402  (registers its command)
 
 INTERRUPTED = 130
 

@@ -221,10 +221,12 @@ def evaluate(
 @app.command()
 @with_options("as_json", "quiet")
 def predict(
-    model_file: Path = typer.Argument(..., help="A classifier file written by digitlab.", metavar="MODEL_FILE"),
+    model_file: Optional[Path] = typer.Argument(None, help="A classifier file written by digitlab (default: the "
+                                                "CNN shipped with digitlab).", metavar="MODEL_FILE",
+                                                show_default=False),
     input: Path = typer.Option(..., "--input", "-i", help="Kaggle test.csv, an image, or a folder of images."),
-    output: Path = typer.Option(..., "--output", "-o", help="CSV to write (ImageId,Label for a Kaggle CSV); "
-                                "- for standard output."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV to write (ImageId,Label for a Kaggle "
+                                          "CSV); - for standard output. Images without it: a table."),
     save_preprocessed: Optional[Path] = typer.Option(None, "--save-preprocessed", file_okay=False,
                                                      help="Folder for the 28x28 images the model saw (PNG)."),
     o: Options = None,
@@ -236,6 +238,8 @@ def predict(
     from ..tasks.predict import predict as run_predict
 
     out = Output(o.as_json, o.quiet)
+    if output is None and input.suffix.lower() == ".csv":
+        raise UsageError(f"{input} is a CSV: give --output submission.csv (or - for standard output).")
     to_stdout = str(output) == "-"
     result = run_predict(model_file, input, output=None if to_stdout else output,
                          save_preprocessed=save_preprocessed)
@@ -244,8 +248,14 @@ def predict(
         out.warn(problem)
     if to_stdout:
         result.write_csv(sys.stdout)
-        return
-    out.result(result.metrics, title="Predictions", keys=["model_file", "input", "output", "n", "label_counts"])
+    elif output is None and o.as_json:
+        out.result({**result.metrics, "rows": result.rows()})
+    elif output is None:
+        out.table(result.rows(), ["image", "label", "probability", "runner_up", "runner_up_probability"],
+                  title=f"Predictions ({model_file or 'the CNN shipped with digitlab'})",
+                  headers={"runner_up": "runner-up", "runner_up_probability": "its probability"})
+    else:
+        out.result(result.metrics, title="Predictions", keys=["model_file", "input", "output", "n", "label_counts"])
 
 
 @app.command()

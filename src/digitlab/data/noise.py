@@ -19,6 +19,10 @@ from ..errors import UsageError
 
 KINDS = ("none", "uniform", "gaussian", "saltpepper")
 _FORMS = "none, uniform:HIGH, gaussian:SIGMA, saltpepper:P"
+# Bounds that keep noisy pixels finite in the dtypes the models read (int32, float32) with a wide margin: noise
+# 4,000 times the whole pixel range already drowns every digit.
+MAX_HIGH = 1_000_000
+MAX_SIGMA = 4_000.0
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,17 @@ def parse_noise(spec: str) -> Noise:
     if not value:
         raise UsageError(f"noise {spec!r} needs a value, as in {_example(kind)}.")
     if kind == "uniform":
-        if not value.isdigit() or int(value) < 1:
-            raise UsageError(f"noise {spec!r}: HIGH must be a positive integer, as in uniform:100.")
+        if not value.isdigit() or not 1 <= int(value) <= MAX_HIGH:
+            raise UsageError(f"noise {spec!r}: HIGH must be a whole number from 1 to {MAX_HIGH:,}, as in "
+                             f"uniform:100.")
         return Noise("uniform", int(value))
     try:
         amount = float(value)
     except ValueError:
         amount = math.nan
-    if kind == "gaussian" and not (math.isfinite(amount) and amount > 0):
-        raise UsageError(f"noise {spec!r}: SIGMA must be a number greater than 0, as in gaussian:0.1.")
+    if kind == "gaussian" and not 0 < amount <= MAX_SIGMA:  # NaN fails too
+        raise UsageError(f"noise {spec!r}: SIGMA must be a number above 0 and at most {MAX_SIGMA:g}, as in "
+                         f"gaussian:0.1.")
     if kind == "saltpepper" and not 0 < amount < 1:  # NaN fails too
         raise UsageError(f"noise {spec!r}: P must be a number between 0 and 1 (exclusive), as in saltpepper:0.05.")
     return Noise(kind, amount)

@@ -100,8 +100,13 @@ def _read_inputs(inputs) -> tuple[np.ndarray, list[str] | None, dict[str, str], 
 def predict(model: Any, inputs, *, output: str | os.PathLike | None = None,
             save_preprocessed: str | os.PathLike | None = None) -> PredictResult:
     """Predict labels for ``inputs`` (a Kaggle test.csv, an image, a folder of images, or (n, 784) rows) with
-    ``model`` (a classifier file written by digitlab, or a fitted classifier). With ``output`` the CSV is
-    written there; with ``save_preprocessed`` each image as the model saw it goes there as a PNG."""
+    ``model`` (a classifier file written by digitlab, a fitted classifier, or None for the CNN shipped with
+    digitlab). With ``output`` the CSV is written there; with ``save_preprocessed`` each image as the model saw
+    it goes there as a PNG."""
+    if model is None:
+        from ..models import pretrained
+
+        model = pretrained.path()
     if isinstance(model, (str, os.PathLike)):
         saved = persist.load(model)
         estimator, meta, source = saved.estimator, saved.meta, str(model)

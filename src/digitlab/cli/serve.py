@@ -1,0 +1,36 @@
+"""``digitlab serve``: the draw-a-digit page and its JSON API on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import Output, app
+
+
+@app.command()
+def serve(
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Classifier file written by digitlab "
+                                         "(default: the CNN shipped with digitlab).", dir_okay=False),
+    denoiser: Optional[Path] = typer.Option(None, "--denoiser", help="Denoiser file: the page also shows the "
+                                            "cleaned digit.", dir_okay=False),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; the default answers this "
+                             "machine only."),
+    port: int = typer.Option(8000, "--port", "-p", help="Port to listen on (0: any free port)."),
+    workers: int = typer.Option(1, "--workers", help="Server processes sharing the port (2 on a 2-core machine "
+                                "answers 25 % more requests; each loads the models)."),
+) -> None:
+    """Serve a page where you draw a digit and see the prediction (and the cleaned image with --denoiser),
+    and its JSON API (POST /api/predict; docs at /docs). Ctrl-C stops it."""
+    from ..serve.server import is_loopback, run
+
+    out = Output()
+
+    def ready(url: str) -> None:
+        out.say(f"digitlab serve: {url}  (API docs at {url}docs; Ctrl-C stops)")
+        if not is_loopback(host):
+            out.warn(f"listening on {host}: anyone who can reach this machine can use the server.")
+
+    run(model, denoiser, host, port, workers=workers, on_ready=ready)
