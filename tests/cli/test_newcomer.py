@@ -1,7 +1,6 @@
 """The friction a new user met in their first hour, each point checked through the command line."""
 
 import csv
-import json
 
 import numpy as np
 from PIL import Image

@@ -82,12 +82,24 @@ SchedulerOpt = typer.Option(None, "--scheduler", envvar=SCHEDULER_ENV, show_envv
                                  "tcp://HOST:8786`), or local:N to start N worker processes here for this command "
                                  "(--n-jobs is then unused; the final refit runs here).")
 
+EpochsOpt = typer.Option(None, "--epochs", help="Neural models: passes over the training set.")
+BatchOpt = typer.Option(None, "--batch-size", help="Neural models: images per optimiser step.")
+LrOpt = typer.Option(None, "--lr", help="Neural models: (peak) learning rate.")
+ResumeOpt = typer.Option(None, "--resume", help="Continue a neural model's interrupted run from its last "
+                         "checkpoint (a run folder or its name); the model and data come from that run.")
+NoSaveOpt = typer.Option(False, "--no-save", help="Do not write the model file (nor keep a checkpoint).")
+DeviceOpt = typer.Option(None, "--device", metavar="auto|cpu|cuda",
+                         help="Neural models: where the net trains and predicts: auto (a CUDA GPU when PyTorch sees "
+                              "one, else the CPU; the nets' default), cpu or cuda. The model file loads anywhere.")
 # The shared options by parameter name: (annotation, declaration). ``with_options`` adds them to a command.
 SHARED = {
     "sets": (Optional[list[str]], SetOpt), "n_train": (Optional[int], NTrainOpt), "n_jobs": (int, NJobsOpt),
     "dataset": (Optional[str], DatasetOpt), "data_dir": (Optional[Path], DataDirOpt), "seed": (int, SeedOpt),
     "runs": (Optional[Path], RunsOpt), "as_json": (bool, JsonOpt), "quiet": (bool, QuietOpt),
     "scheduler": (Optional[str], SchedulerOpt),
+    # a net's training, for train and denoise
+    "epochs": (Optional[int], EpochsOpt), "batch_size": (Optional[int], BatchOpt), "lr": (Optional[float], LrOpt),
+    "device": (Optional[str], DeviceOpt), "resume": (Optional[str], ResumeOpt), "no_save": (bool, NoSaveOpt),
 }
 
 
@@ -105,6 +117,12 @@ class Options:
     as_json: bool = False
     quiet: bool = False
     scheduler: Optional[str] = None
+    epochs: Optional[int] = None
+    batch_size: Optional[int] = None
+    lr: Optional[float] = None
+    device: Optional[str] = None
+    resume: Optional[str] = None
+    no_save: bool = False
 
 
 def with_options(*names: str):

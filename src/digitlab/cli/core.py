@@ -45,17 +45,8 @@ def models(task: Optional[str] = typer.Option(None, help="classify or denoise"),
         out.table(rows, ["name", "task", "summary", "defaults"], title="Models")
 
 
-EpochsOpt = typer.Option(None, "--epochs", help="Neural models: passes over the training set.")
-BatchOpt = typer.Option(None, "--batch-size", help="Neural models: images per optimiser step.")
-LrOpt = typer.Option(None, "--lr", help="Neural models: (peak) learning rate.")
-ResumeOpt = typer.Option(None, "--resume", help="Continue a neural model's interrupted run from its last "
-                         "checkpoint (a run folder or its name); the model and data come from that run.")
 NTestOpt = typer.Option(None, "--n-test", help="Score on the first N test images.")
 RunSeedOpt = typer.Option(None, "--seed", help="Seed for everything random (default 42).", show_default=False)
-NoSaveOpt = typer.Option(False, "--no-save", help="Do not write the model file (nor keep a checkpoint).")
-DeviceOpt = typer.Option(None, "--device", metavar="auto|cpu|cuda",
-                         help="Neural models: where the net trains and predicts: auto (a CUDA GPU when PyTorch sees "
-                              "one, else the CPU; the nets' default), cpu or cuda. The model file loads anywhere.")
 EnsembleSchedulerOpt = typer.Option(
     None, "--scheduler", metavar="ADDRESS|local:N",
     help=f"cnn-ensemble: train its members one per Dask worker, on the cluster of a scheduler's address "
@@ -63,8 +54,9 @@ EnsembleSchedulerOpt = typer.Option(
          f"is used for cnn-ensemble when this is not given).")
 
 
-def _model_params(sets, epochs=None, batch_size=None, lr=None, preset=None, device=None, model=None) -> dict | None:
+def _model_params(o: Options, model: str | None, preset: str | None = None) -> dict | None:
     """--set values, with the neural shorthands --epochs, --batch-size, --lr, --preset and --device on top."""
+    sets, epochs, batch_size, lr, device = o.sets, o.epochs, o.batch_size, o.lr, o.device
     params = parse_sets(sets)
     if device is not None:
         _check_device(model)
@@ -85,15 +77,14 @@ def _check_device(model: str | None) -> None:
         raise UsageError(f"--device is for the neural models ({', '.join(nets)}); {model} computes on the CPU only.")
 
 
-def _fit(out: Output, o: Options, task, label: str, model, params, common: dict, holdout=None, **own):
+def _fit(out: Output, o: Options, task, label: str, model, params, n_test, seed, holdout=None, **own):
     """Load the data (a resumed run names its own), then run a train or denoise task under a progress bar."""
     from ..runs import runs_root
 
-    seed = common["seed"] if common["seed"] is not None else 42
-    data = o.dataset if common["resume"] else load_data(o.dataset, o.data_dir, out, seed, holdout)
+    data = o.dataset if o.resume else load_data(o.dataset, o.data_dir, out, 42 if seed is None else seed, holdout)
     with out.progress(label) as step:
-        return task(model, data, params=params, n_train=o.n_train, runs=runs_root(o.runs), data_dir=o.data_dir,
-                    progress=step, **common, **own)
+        return task(model, data, params=params, n_train=o.n_train, n_test=n_test, seed=seed, runs=runs_root(o.runs),
+                    save_model=not o.no_save, resume=o.resume, data_dir=o.data_dir, progress=step, **own)
 
 
 def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
@@ -107,7 +98,8 @@ def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
         raise typer.Exit(INTERRUPTED)
 
 
-FIT = ("sets", "n_train", "dataset", "data_dir", "runs", "as_json", "quiet")  # shared options of train/denoise
+FIT = ("sets", "epochs", "batch_size", "lr", "device", "resume", "no_save", "n_train", "dataset", "data_dir",
+       "runs", "as_json", "quiet")  # shared options of train/denoise
 
 
 def _ensemble_scheduler(given: str | None, model: str | None, resume: str | None) -> str | None:
@@ -131,28 +123,20 @@ def train(
     n_test: Optional[int] = NTestOpt,
     holdout: Optional[float] = typer.Option(None, "--holdout", help="csv:PATH datasets: share of the rows held "
                                             "out as the test split (default 0.2; 0 trains on every row)."),
-    epochs: Optional[int] = EpochsOpt,
-    batch_size: Optional[int] = BatchOpt,
-    lr: Optional[float] = LrOpt,
     preset: Optional[str] = typer.Option(None, "--preset", help="cnn and cnn-ensemble: standard (accurate, "
                                          "~15 min) or fast (99% in ~20 s)."),
-    device: Optional[str] = DeviceOpt,
     scheduler: Optional[str] = EnsembleSchedulerOpt,
-    resume: Optional[str] = ResumeOpt,
     seed: Optional[int] = RunSeedOpt,
-    no_save: bool = NoSaveOpt,
     o: Options = None,
 ) -> None:
     """Train a classifier, score it on the test split and save a run folder."""
     from ..tasks.train import train as run_train
 
     out = Output(o.as_json, o.quiet)
-    if model is None and resume is None:
+    if model is None and o.resume is None:
         raise UsageError("Name a model to train (see `digitlab models`), or give --resume RUN.")
-    params = _model_params(o.sets, epochs, batch_size, lr, preset, device, model)
-    result = _fit(out, o, run_train, model or "resuming", model, params,
-                  dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), holdout=holdout,
-                  augment=augment, scheduler=_ensemble_scheduler(scheduler, model, resume))
+    result = _fit(out, o, run_train, model or "resuming", model, _model_params(o, model, preset), n_test, seed,
+                  holdout=holdout, augment=augment, scheduler=_ensemble_scheduler(scheduler, model, o.resume))
     _finish_fit(out, result, f"{result.metrics['model']} on {result.metrics['dataset']}",
                 ["model", "dataset", "params", "n_train", "n_test", "train_accuracy", "test_accuracy", "fit_seconds",
                  "predict_seconds", "run"])
@@ -165,13 +149,7 @@ def denoise(
                                           "default knn-denoise.", metavar="MODEL"),
     noise: str = typer.Option("uniform:100", "--noise", help="uniform:HIGH, gaussian:SIGMA or saltpepper:P."),
     n_test: Optional[int] = typer.Option(None, "--n-test", help="Clean the first N test images."),
-    epochs: Optional[int] = EpochsOpt,
-    batch_size: Optional[int] = BatchOpt,
-    lr: Optional[float] = LrOpt,
-    device: Optional[str] = DeviceOpt,
-    resume: Optional[str] = ResumeOpt,
     seed: Optional[int] = RunSeedOpt,
-    no_save: bool = NoSaveOpt,
     o: Options = None,
 ) -> None:
     """Train a denoiser on noisy train images against clean ones; report RMSE, PSNR, SSIM and a PNG grid."""
@@ -180,9 +158,8 @@ def denoise(
 
     out = Output(o.as_json, o.quiet)
     parse_noise(noise)  # refuse a bad spec before loading any data
-    result = _fit(out, o, run_denoise, f"{model or 'denoiser'} on {noise}", model,
-                  _model_params(o.sets, epochs, batch_size, lr, device=device, model=model),
-                  dict(n_test=n_test, seed=seed, save_model=not no_save, resume=resume), noise=noise)
+    result = _fit(out, o, run_denoise, f"{model or 'denoiser'} on {noise}", model, _model_params(o, model), n_test,
+                  seed, noise=noise)
     m = result.metrics
     m["plot"] = str(Path(m["run"]) / "denoise.png") if "denoise.png" in m.get("plots", []) else None
     _finish_fit(out, result, f"{m['model']} denoising {m['noise']} on {m['dataset']}",

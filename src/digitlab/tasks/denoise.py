@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from ..data.noise import parse_noise
-from ..errors import ParameterError
 from ..evaluation.metrics import denoise_scores
 from ..models import persist, registry
 from .common import (Progress, build, check_task, first, fit_timed, model_meta, model_name, net_watcher,

@@ -9,8 +9,7 @@ for a classifier; RMSE, PSNR and SSIM against the noisy input's for a denoiser.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,36 +19,15 @@ from ..models import persist
 from .common import first, timed
 from .data import DataLike, dataset_for
 from .denoise import DenoiseResult, as_pixels, noisy_pair
-from .result import TaskResult, plot
-from .train import _confidence
+from .train import ClassifiedResult, _confidence
 
 
 @dataclass(repr=False, eq=False)
-class EvaluateResult(TaskResult):
-    """A classifier's test figures; the test digits and predictions are kept for the plots."""
-
-    X_test: np.ndarray = field(default=None)
-    y_test: np.ndarray = field(default=None)
-    predictions: np.ndarray = field(default=None)
-    confidence: np.ndarray | None = None
+class EvaluateResult(ClassifiedResult):
+    """A saved classifier's figures on a test split; the test digits and predictions are kept for the plots."""
 
     kind = "evaluate"
     headline_keys = ("test_accuracy", "f1_macro")
-
-    @plot
-    def plot_confusion_matrix(self, ax=None):
-        from ..evaluation import plots
-
-        return plots.confusion(np.asarray(self.metrics["confusion_matrix"]), self.metrics["labels"], ax=ax,
-                               title=f"{self.metrics['model']} on {self.data_label}: test confusion matrix",
-                               xlabel="Predicted digit", ylabel="Actual digit")
-
-    @plot
-    def plot_misclassified(self, n: int = 30, ax=None):
-        from ..evaluation import plots
-
-        return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
-                                           n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
 
 
 def evaluate(model: Any, data: DataLike = None, *, n_test: int | None = None, noise: str | None = None,

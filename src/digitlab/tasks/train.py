@@ -29,16 +29,13 @@ AUGMENTS = ("shift",)
 
 
 @dataclass(repr=False, eq=False)
-class TrainResult(TaskResult):
-    """A trained classifier and its test figures; the test digits and predictions are kept for the plots."""
+class ClassifiedResult(TaskResult):
+    """A classifier's figures on labelled test digits, which are kept with its predictions for the plots."""
 
     X_test: np.ndarray = field(default=None)
     y_test: np.ndarray = field(default=None)
     predictions: np.ndarray = field(default=None)
     confidence: np.ndarray | None = None  # probability of each predicted label, when the model gives them
-
-    kind = "train"
-    headline_keys = ("test_accuracy", "train_accuracy")
 
     @plot
     def plot_confusion_matrix(self, ax=None):
@@ -57,6 +54,14 @@ class TrainResult(TaskResult):
 
         return plots.misclassified_gallery(self.X_test, self.y_test, self.predictions, confidence=self.confidence,
                                            n=n, ax=ax, title=f"{self.metrics['model']}: misclassified test digits")
+
+
+@dataclass(repr=False, eq=False)
+class TrainResult(ClassifiedResult):
+    """A trained classifier, its test figures and (for a net) its training history."""
+
+    kind = "train"
+    headline_keys = ("test_accuracy", "train_accuracy")
 
     @plot
     def plot_history(self, ax=None):
