@@ -256,6 +256,7 @@ class _FastKNNBase(BaseEstimator):
         base = self._base_features(X)
         if self.augment == "shift":
             self._needs_images(X, "augment='shift'")
+
             def blocks():
                 for dx, dy in _SHIFTS:
                     yield base if (dx, dy) == (0, 0) else shift_image(base, dx, dy)
@@ -352,7 +353,7 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
     The defaults are the most accurate setting measured that predicts MNIST's 10,000 test digits against its
     60,000 training digits at least 15x faster than scikit-learn's ``KNeighborsClassifier(n_neighbors=4,
     weights='distance', n_jobs=-1)``: deskewed images projected onto 30 principal components; the queries whose
-    6 nearest carry more than one label (6-7 % of them) re-ranked among their 32 nearest by the image distortion
+    6 nearest carry more than one label (about 6 % of them) re-ranked among their 32 nearest by the image distortion
     model; 4 neighbours weighted by inverse distance (99.1 % test accuracy against 97.1 %;
     ``benchmarks/RESULTS.md``, "Round two"). The parameters were chosen on a validation split (the last 10,000
     training digits against the first 50,000: 99.12 %). With ``deskew=False, n_components=None`` (and so no
