@@ -22,8 +22,10 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   stay integers, which shrinks the norms and the cancellation.
 * Queries go through in chunks of ``chunk_size`` rows and the training rows in blocks of ``_BLOCK``, keeping
   only the running best candidates per query: each thread's score buffer never exceeds
-  ``chunk_size * _BLOCK * 4`` bytes (64 MiB at the default 256), whatever the training-set size. Chunks of
-  256, 512 and 1,024 queries ran at the same speed, so the default is the one that uses least memory.
+  ``chunk_size * _BLOCK * 4`` bytes (64 MiB at 256), whatever the training-set size. With 50 components,
+  chunks of 256, 512 and 1,024 queries ran at the same speed; with the classifier's 30 components (a thinner
+  GEMM) 512 and 1,024 predicted 10,000 against 60,000 in 0.65 and 0.64 s against 0.71 s at 256 (medians of 3,
+  quiet machine), so the classifier's default is 512 (128 MiB per thread) and the denoiser's stays 256.
 * Both cores: ``n_jobs`` chunks run side by side, each on single-threaded kernels (see ``_map_chunks``).
   OpenBLAS (SkylakeX kernels on this AMD EPYC) reaches about 94 GFLOP/s per core in float32, close to the
   CPU's peak, so on 784 raw pixels the search cannot get much faster: the gains come from doing less work.
@@ -394,10 +396,10 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
         Nearest rows in the search space that the re-ranking reorders (at least ``n_neighbors``). 16 and 24
         gave 0.05-0.1 % less than 32 on the validation split, 48 no more (0.03 % less; 0.1 % more on the test
         split), for 1.5x the re-ranking work.
-    chunk_size : int, default=256
+    chunk_size : int, default=512
         Queries per chunk. Peak extra memory while predicting is, per thread, about ``chunk_size * 65,536 * 4``
-        bytes of scores (64 MiB at 256) plus ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes
-        for the float64 re-ranking (10 MiB at 256 on raw pixels) and a few MiB for the IDM re-ranking of the
+        bytes of scores (128 MiB at 512) plus ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes
+        for the float64 re-ranking (20 MiB at 512 on raw pixels) and a few MiB for the IDM re-ranking of the
         queries in doubt, independent of the training-set size. The IDM re-ranking keeps the (deskewed)
         training images in float16: 2 bytes a pixel, 94 MB for MNIST's 60,000, in memory and in a saved file.
     n_jobs : int or None, default=-1
@@ -421,7 +423,7 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
 
     def __init__(self, n_neighbors: int = 4, weights: str = "distance", n_components: int | None = 30,
                  deskew: bool = True, augment: str | None = None, rerank: str | None = "auto",
-                 rerank_window: int | None = 6, rerank_candidates: int = 32, chunk_size: int = 256,
+                 rerank_window: int | None = 6, rerank_candidates: int = 32, chunk_size: int = 512,
                  n_jobs: int | None = -1):
         self.n_neighbors = n_neighbors
         self.weights = weights
