@@ -131,13 +131,91 @@ def test_shift_augmentation_stores_five_times_the_rows_in_order(digits):
         np.testing.assert_array_equal(ind[:, 0], s * len(X) + np.arange(20))
 
 
-def test_deskew_and_shift_need_images():
+def _in_doubt(model, plain, X_query, y):
+    """Rows whose ``rerank_window`` nearest (by ``plain``, the same search without re-ranking) disagree, and
+    each row's ``rerank_candidates`` nearest."""
+    near = plain.kneighbors(X_query, n_neighbors=model.rerank_candidates, return_distance=False)
+    labels = y[near[:, :model.rerank_window]]
+    return (labels != labels[:, :1]).any(axis=1), near
+
+
+def test_rerank_changes_only_the_queries_in_doubt_and_only_among_their_candidates(digits):
+    from digitlab.models.distortion import idm_distances
+    from digitlab.models.features import deskew
+
+    X, y, Xt, _ = digits
+    plain = FastKNNClassifier(rerank=None).fit(X, y)
+    model = FastKNNClassifier().fit(X, y)  # rerank='auto' with deskewing: the image distortion model
+    doubt, near = _in_doubt(model, plain, Xt, y)
+    assert 0 < doubt.sum() < len(Xt) // 4
+    dist, ind = model.kneighbors(Xt)
+    plain_dist, plain_ind = plain.kneighbors(Xt)
+    np.testing.assert_array_equal(ind[~doubt], plain_ind[~doubt])
+    np.testing.assert_array_equal(dist[~doubt], plain_dist[~doubt])
+    np.testing.assert_array_equal(model.predict(Xt)[~doubt], plain.predict(Xt)[~doubt])
+    for row in np.flatnonzero(doubt):
+        assert set(ind[row]) <= set(near[row])
+    # The re-ranked distances are the IDM distances between the deskewed images, both rounded to float16.
+    row = np.flatnonzero(doubt)[0]
+    half = lambda A: deskew(A).astype(np.float16).astype(np.float32)  # noqa: E731
+    idm = np.sqrt(idm_distances(half(Xt[row:row + 1]), half(X[ind[row]])[None]))[0]
+    np.testing.assert_array_equal(dist[row], idm)
+
+
+def test_rerank_every_query_and_its_candidates_at_least_k(digits):
+    X, y, Xt, yt = digits
+    plain = FastKNNClassifier(rerank=None).fit(X, y)
+    every = FastKNNClassifier(rerank_window=None).fit(X, y)
+    near = plain.kneighbors(Xt, n_neighbors=every.rerank_candidates, return_distance=False)
+    ind = every.kneighbors(Xt, return_distance=False)
+    assert all(set(ind[r]) <= set(near[r]) for r in range(len(Xt)))
+    assert (ind != plain.kneighbors(Xt, return_distance=False)).any(axis=1).mean() > 0.5
+    few = FastKNNClassifier(rerank_window=None, rerank_candidates=2).fit(X, y)  # searches n_neighbors=4 anyway
+    assert few.kneighbors(Xt[:5], return_distance=False).shape == (5, 4)
+    assert every.score(Xt, yt) >= plain.score(Xt, yt)
+
+
+def test_rerank_helps_on_the_mini_set(digits):
+    X, y, Xt, yt = digits
+    assert FastKNNClassifier().fit(X, y).score(Xt, yt) > FastKNNClassifier(rerank=None).fit(X, y).score(Xt, yt)
+
+
+def test_rerank_auto_leaves_the_plain_search_alone_without_deskewing(digits):
+    X, y, Xt, _ = digits
+    auto = FastKNNClassifier(deskew=False).fit(X, y)
+    assert auto._images_ is None
+    np.testing.assert_array_equal(auto.kneighbors(Xt)[1], FastKNNClassifier(deskew=False, rerank=None).fit(X, y)
+                                  .kneighbors(Xt)[1])
+    idm = FastKNNClassifier(deskew=False, rerank="idm").fit(X, y)
+    assert (idm.kneighbors(Xt)[1] != auto.kneighbors(Xt)[1]).any()
+
+
+def test_rerank_compares_the_shifted_copies_as_shifted_images(digits):
+    from digitlab.data.augment import ONE_PIXEL_SHIFTS, shift_image
+
+    X, y, _, _ = digits
+    X, y = X[:300], y[:300]
+    model = FastKNNClassifier(deskew=False, n_components=None, augment="shift", rerank="idm", rerank_window=None,
+                              n_neighbors=1).fit(X, y)
+    images = X.reshape(-1, 28, 28)
+    framed = np.flatnonzero(images[:, 2:-2, 2:-2].sum(axis=(1, 2)) == images.sum(axis=(1, 2)))[:10]
+    for s, (dx, dy) in enumerate(ONE_PIXEL_SHIFTS, start=1):
+        # Two pixels away: at IDM distance 0 from the copy shifted one pixel that way (the warp takes the rest),
+        # not from the original.
+        dist, ind = model.kneighbors(shift_image(X[framed], 2 * dx, 2 * dy))
+        np.testing.assert_array_equal(ind[:, 0], s * len(X) + framed)
+        np.testing.assert_array_equal(dist[:, 0], 0)
+
+
+def test_deskew_shift_and_rerank_need_images():
     X = np.zeros((10, 20))
     y = np.arange(10) % 2
     with pytest.raises(ValueError, match="784 columns"):
         FastKNNClassifier(n_components=None).fit(X, y)
     with pytest.raises(ValueError, match="784 columns"):
         FastKNNClassifier(deskew=False, augment="shift").fit(X, y)
+    with pytest.raises(ValueError, match="rerank='idm' works on 28x28 images"):
+        FastKNNClassifier(deskew=False, rerank="idm").fit(X, y)
     with pytest.raises(ValueError, match="weights"):
         FastKNNClassifier(weights="inverse").fit(np.zeros((10, 784)), y)
 
