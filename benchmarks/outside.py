@@ -17,9 +17,11 @@ appended as JSON to ``OUT/results.jsonl``, with the accuracy per distortion and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -152,14 +154,31 @@ def score(args) -> None:
           flush=True)
     for spec in args.models:
         model, facts = trained(spec, extra, args, data)
-        found = outside_scores(model, folder)
-        row = {"date": dt.datetime.now().isoformat(timespec="seconds"), "spec": spec, "tag": args.tag,
-               "seed": args.seed, **facts, **found, "load_after_predict": load_avg()}
-        with open(Path(args.out) / "results.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row) + "\n")
-        groups = " ".join(f"{k} {v:.3f}" for k, v in found["by_group"].items())
-        print(f"| {spec}{args.tag} s{args.seed} | {facts['mnist_test_accuracy']:.4f} | {found['outside_accuracy']:.4f} "
-              f"| fit {facts['fit_s']:.0f} s | unread {found['unread']} | load {load_avg()} | {groups}", flush=True)
+        for mode in (["off", "on"] if args.stroke_normalise == "both" else [args.stroke_normalise]):
+            with stroke_normalisation(mode == "on"):
+                found = outside_scores(model, folder)
+            row = {"date": dt.datetime.now().isoformat(timespec="seconds"), "spec": spec, "tag": args.tag,
+                   "seed": args.seed, "stroke_normalise": mode, **facts, **found, "load_after_predict": load_avg()}
+            with open(Path(args.out) / "results.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+            groups = " ".join(f"{k} {v:.3f}" for k, v in found["by_group"].items())
+            print(f"| {spec}{args.tag} s{args.seed} strokes {mode} | {facts['mnist_test_accuracy']:.4f} | "
+                  f"{found['outside_accuracy']:.4f} | fit {facts['fit_s']:.0f} s | unread {found['unread']} | "
+                  f"load {load_avg()} | {groups}", flush=True)
+
+
+@contextlib.contextmanager
+def stroke_normalisation(on: bool):
+    """Off: user images read as digitlab read them before it normalised very thin and very thick strokes."""
+    from digitlab.data import images
+
+    kept = images.THIN, images.THICK
+    if not on:
+        images.THIN, images.THICK = -math.inf, math.inf
+    try:
+        yield
+    finally:
+        images.THIN, images.THICK = kept
 
 
 def _value(text: str):
@@ -180,6 +199,8 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a further model parameter")
     ap.add_argument("--tag", default="", help="suffix naming a variant's saved model (with --set)")
     ap.add_argument("--threads", type=int, help="torch threads for the nets (default: every core)")
+    ap.add_argument("--stroke-normalise", choices=["on", "off", "both"], default="both",
+                    help="off: read the images as digitlab did before it normalised very thin and thick strokes")
     args = ap.parse_args(argv)
     unknown = sorted(set(args.models) - set(MODELS))
     if unknown or (args.part == "score") != bool(args.models):

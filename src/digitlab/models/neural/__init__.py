@@ -25,7 +25,7 @@ import os
 # measured 4x slower than 1 thread with the default policy. This only takes effect if torch is not yet loaded.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .augment import random_affine  # noqa: E402
+from .augment import random_affine, random_blur, random_elastic, random_stroke  # noqa: E402
 from .base import NetEstimator, NeuralEstimator  # noqa: E402
 from .classifiers import (CNN_PRESETS, CNNClassifier, CNNEnsembleClassifier, LeNet5Classifier,  # noqa: E402
                           MLPClassifier)
@@ -38,5 +38,5 @@ __all__ = [
     "MLPClassifier", "LeNet5Classifier", "CNNClassifier", "CNNEnsembleClassifier", "DAEMLPDenoiser", "ConvDenoiser",
     "NeuralEstimator", "NetEstimator", "CNN_PRESETS", "ESTIMATORS",
     "save_net", "load_net", "load_net_with_header", "read_header", "describe_net", "training_facts",
-    "random_affine", "resolve_precision", "resolve_device",
+    "random_affine", "random_elastic", "random_stroke", "random_blur", "resolve_precision", "resolve_device",
 ]
