@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -141,6 +142,24 @@ def outside_scores(model, folder: Path) -> dict:
             "wrong": sorted(n for n, ok in right.items() if not ok)}
 
 
+SCANS = 2_000  # MNIST test digits read back as scans, to check that reading user images costs them nothing
+
+
+@functools.lru_cache(maxsize=2)
+def mnist_scans(data_dir: str, normalise: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The first SCANS MNIST test digits printed 5x larger, dark on light, and read back with ``to_mnist``."""
+    from PIL import Image
+
+    from digitlab.data.datasets import load_dataset
+    from digitlab.data.images import to_mnist
+
+    data = load_dataset("mnist", data_dir, download=False)
+    pages = (Image.fromarray(255 - d).resize((140, 140), Image.Resampling.BICUBIC)
+             for d in data.X_test[:SCANS].reshape(-1, 28, 28))
+    with stroke_normalisation(normalise):
+        return np.stack([to_mnist(np.asarray(page)) for page in pages]), data.y_test[:SCANS]
+
+
 def score(args) -> None:
     from digitlab.data.datasets import load_dataset
 
@@ -157,13 +176,15 @@ def score(args) -> None:
         for mode in (["off", "on"] if args.stroke_normalise == "both" else [args.stroke_normalise]):
             with stroke_normalisation(mode == "on"):
                 found = outside_scores(model, folder)
+            X_scans, y_scans = mnist_scans(args.data, mode == "on")
+            found["mnist_scans_accuracy"] = float(np.mean(model.predict(X_scans) == y_scans))
             row = {"date": dt.datetime.now().isoformat(timespec="seconds"), "spec": spec, "tag": args.tag,
                    "seed": args.seed, "stroke_normalise": mode, **facts, **found, "load_after_predict": load_avg()}
             with open(Path(args.out) / "results.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row) + "\n")
             groups = " ".join(f"{k} {v:.3f}" for k, v in found["by_group"].items())
             print(f"| {spec}{args.tag} s{args.seed} strokes {mode} | {facts['mnist_test_accuracy']:.4f} | "
-                  f"{found['outside_accuracy']:.4f} | fit {facts['fit_s']:.0f} s | unread {found['unread']} | "
+                  f"scans {found['mnist_scans_accuracy']:.4f} | {found['outside_accuracy']:.4f} | fit {facts['fit_s']:.0f} s | unread {found['unread']} | "
                   f"load {load_avg()} | {groups}", flush=True)
 
 
