@@ -5,7 +5,8 @@ of :mod:`outside_set` (fonts Debian ships, distorted, written as PNG/JPEG scans)
     .venv/bin/python benchmarks/outside.py build                       # the set into /tmp/digitlab-outside (~1 min)
     .venv/bin/python benchmarks/outside.py sheet                       # benchmarks/outside-sheet.png, for the README
     .venv/bin/python benchmarks/outside.py score never sgd knn-fast cnn-fast      # train on full MNIST, then read
-    .venv/bin/python benchmarks/outside.py score cnn-fast --set stroke=1.0 --tag stroke1 --seed 1
+    .venv/bin/python benchmarks/outside.py score cnn-fast --set stroke=1.0 --tag=-stroke1 --seed 1
+    .venv/bin/python benchmarks/outside.py table                       # the results so far as Markdown tables
 
 ``score`` trains each model named (a row of ``MODELS``: a registry model and its parameters) on full MNIST's
 60,000 training images with ``--seed``, scores it on MNIST's 10,000 test digits, then predicts the check set's
@@ -34,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import outside_set  # noqa: E402  (beside this script)
+from neural import load_avg  # noqa: E402
 
 DEFAULT_SET = Path("/tmp/digitlab-outside")
 SHEET = Path(__file__).resolve().parent / "outside-sheet.png"
@@ -53,13 +55,6 @@ MODELS = {
 }
 # font families written by hand (the rest are print fonts), for the breakdown
 HANDWRITING = ("breip", "ecolier", "femkeklaver", "dkg", "humor-sans", "becausewe", "comicneue", "dancingscript")
-
-
-def load_avg() -> str:
-    try:
-        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "?"
 
 
 def build(folder: Path, seed: int) -> None:
@@ -142,7 +137,7 @@ def outside_scores(model, folder: Path) -> dict:
             "wrong": sorted(n for n, ok in right.items() if not ok)}
 
 
-SCANS = 2_000  # MNIST test digits read back as scans, to check that reading user images costs them nothing
+SCANS = 2_000  # MNIST test digits read back as scans (and as they are), to see what reading user images costs
 
 
 @functools.lru_cache(maxsize=2)
@@ -178,13 +173,14 @@ def score(args) -> None:
                 found = outside_scores(model, folder)
             X_scans, y_scans = mnist_scans(args.data, mode == "on")
             found["mnist_scans_accuracy"] = float(np.mean(model.predict(X_scans) == y_scans))
+            found["mnist_first_accuracy"] = float(np.mean(model.predict(data.X_test[:SCANS]) == y_scans))
             row = {"date": dt.datetime.now().isoformat(timespec="seconds"), "spec": spec, "tag": args.tag,
                    "seed": args.seed, "stroke_normalise": mode, **facts, **found, "load_after_predict": load_avg()}
             with open(Path(args.out) / "results.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row) + "\n")
             groups = " ".join(f"{k} {v:.3f}" for k, v in found["by_group"].items())
             print(f"| {spec}{args.tag} s{args.seed} strokes {mode} | {facts['mnist_test_accuracy']:.4f} | "
-                  f"scans {found['mnist_scans_accuracy']:.4f} | {found['outside_accuracy']:.4f} | fit {facts['fit_s']:.0f} s | unread {found['unread']} | "
+                  f"first {found['mnist_first_accuracy']:.4f} scans {found['mnist_scans_accuracy']:.4f} | {found['outside_accuracy']:.4f} | fit {facts['fit_s']:.0f} s | unread {found['unread']} | "
                   f"load {load_avg()} | {groups}", flush=True)
 
 
@@ -202,6 +198,37 @@ def stroke_normalisation(on: bool):
         images.THIN, images.THICK = kept
 
 
+def table(out: Path, mode: str) -> None:
+    """Markdown tables from ``OUT/results.jsonl`` (the last row of each model, tag, seed and reading mode): one row
+    per model and tag, mean over its seeds (each seed's figure listed), then the accuracy per distortion."""
+    rows = {}
+    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        rows[(row["spec"], row["tag"], row["seed"], row.get("stroke_normalise", "off"))] = row
+    variants = defaultdict(dict)
+    for (spec, tag, seed, reading), row in rows.items():
+        if mode in ("both", reading):
+            variants[(spec, tag, reading)][seed] = row
+    order = list(MODELS)
+    variants = dict(sorted(variants.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1], kv[0][2])))
+    kinds = [*outside_set.DISTORTIONS, "handwriting", "print"]
+    print("| model | reading | seeds | MNIST test | outside | MNIST scans |\n| --- | --- | --- | --- | --- | --- |")
+    for (spec, tag, reading), by_seed in variants.items():
+        seeds = sorted(by_seed)
+
+        def figure(key):
+            values = [by_seed[s][key] for s in seeds if key in by_seed[s]]
+            each = ", ".join(f"{v:.4f}" for v in values)
+            return f"{np.mean(values):.4f}" + (f" ({each})" if len(values) > 1 else "") if values else "—"
+
+        print(f"| {spec}{tag} | {reading} | {', '.join(map(str, seeds))} | {figure('mnist_test_accuracy')} | "
+              f"{figure('outside_accuracy')} | {figure('mnist_scans_accuracy')} |")
+    print(f"\n| model | reading | {' | '.join(kinds)} |\n| --- | --- |{' --- |' * len(kinds)}")
+    for (spec, tag, reading), by_seed in variants.items():
+        means = [np.mean([r["by_group"][k] for r in by_seed.values()]) for k in kinds]
+        print(f"| {spec}{tag} | {reading} | {' | '.join(f'{m:.3f}' for m in means)} |")
+
+
 def _value(text: str):
     from digitlab.models.registry import parse_value
 
@@ -210,7 +237,7 @@ def _value(text: str):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", choices=["build", "sheet", "score"])
+    ap.add_argument("part", choices=["build", "sheet", "score", "table"])
     ap.add_argument("models", nargs="*", help=f"for score: the models to train and read with ({', '.join(MODELS)})")
     ap.add_argument("--folder", default=str(DEFAULT_SET), help="where the check set is (built)")
     ap.add_argument("--seed", type=int, default=0, help="the set's seed for build; the models' for score")
@@ -233,6 +260,8 @@ def main(argv=None) -> int:
         names = [str(p.relative_to(folder)) for p in sorted(folder.rglob("*")) if p.suffix in (".png", ".jpg")]
         outside_set.contact_sheet(folder, names).save(SHEET, optimize=True)
         print(SHEET)
+    elif args.part == "table":
+        table(Path(args.out), args.stroke_normalise)
     else:
         score(args)
     return 0
