@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import outside_set  # noqa: E402  (beside this script)
 from neural import load_avg  # noqa: E402
 
+from digitlab.models.neural import FAST_BEFORE_ROUND_TWO  # noqa: E402
+
 DEFAULT_SET = Path("/tmp/digitlab-outside")
 SHEET = Path(__file__).resolve().parent / "outside-sheet.png"
 MANIFEST = "outside-set.json"
@@ -50,6 +52,7 @@ MODELS = {
     "knn-fast": ("knn-fast", {}, None),
     "mlp": ("mlp", {}, None),
     "lenet5": ("lenet5", {}, None),
+    "cnn-fast-before": ("cnn", {"preset": "fast", **FAST_BEFORE_ROUND_TWO}, None),  # the fast preset until now
     "cnn-fast": ("cnn", {"preset": "fast"}, None),
     "cnn": ("cnn", {}, None),
 }

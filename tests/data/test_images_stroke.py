@@ -19,9 +19,9 @@ def _width(row: np.ndarray) -> float:
 
 
 def _zero(pen: int) -> np.ndarray:
-    """A '0' drawn with a pen ``pen`` pixels wide, dark on a light 200x200 page."""
-    page = Image.new("L", (200, 200), 240)
-    ImageDraw.Draw(page).ellipse([60, 30, 140, 170], outline=20, width=pen)
+    """A '0' 180 pixels wide and 260 tall drawn with a pen ``pen`` pixels wide, dark on a light 400x400 page."""
+    page = Image.new("L", (400, 400), 240)
+    ImageDraw.Draw(page).ellipse([110, 70, 290, 330], outline=20, width=pen)
     return np.asarray(page)
 
 
@@ -36,22 +36,22 @@ def as_before(monkeypatch):
     return convert
 
 
-@pytest.mark.parametrize("pen", [1, 2])
+@pytest.mark.parametrize("pen", [1, 3])
 def test_a_fine_pen_is_thickened_to_an_mnist_like_width(pen, as_before):
     before, after = as_before(_zero(pen)), to_mnist(_zero(pen))
     assert _width(before) < images.THIN
-    assert 1.5 <= _width(after) <= 3.0  # MNIST: median 2.2, 90 % between 1.5 and 3.6
+    assert images.THIN <= _width(after) <= 3.0  # no longer finer than all but 1 % of MNIST (median 2.5)
     assert (after > 127).sum() > 1.5 * (before > 127).sum()
 
 
 def test_a_marker_is_thinned_and_keeps_its_hole(as_before):
-    before, after = as_before(_zero(36)), to_mnist(_zero(36))
+    before, after = as_before(_zero(72)), to_mnist(_zero(72))
     assert _width(before) > images.THICK
-    assert 2.2 <= _width(after) <= 3.8
+    assert 2.2 <= _width(after) <= 4.0
     assert after.reshape(28, 28)[13:15, 13:15].max() < 50  # the 0 is still open
 
 
-@pytest.mark.parametrize("pen", [10, 16, 24])  # 7-17 % of the digit's height; MNIST: about 11 %
+@pytest.mark.parametrize("pen", [22, 30, 50])  # 8-19 % of the digit's height; MNIST: about 12 %
 def test_an_ordinary_pen_is_left_exactly_as_it_was(pen, as_before):
     np.testing.assert_array_equal(to_mnist(_zero(pen)), as_before(_zero(pen)))
 
@@ -60,4 +60,4 @@ def test_most_scanned_mnist_digits_are_left_exactly_as_they_were(mini, as_before
     pages = [np.asarray(Image.fromarray(255 - d).resize((140, 140), Image.Resampling.BICUBIC))
              for d in mini.X_test[:200].reshape(-1, 28, 28)]
     same = [np.array_equal(to_mnist(page), as_before(page)) for page in pages]
-    assert np.mean(same) >= 0.95  # 25 in 1,000 are MNIST's own boldest or finest: brought nearer the middle
+    assert np.mean(same) >= 0.97  # MNIST's own boldest and finest 2 % are brought nearer the middle

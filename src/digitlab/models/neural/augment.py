@@ -42,14 +42,22 @@ def random_elastic(x: torch.Tensor, generator: torch.Generator, amount: float) -
     n, _, h, w = x.shape
     kw = dict(generator=generator, device=x.device)
     coarse = torch.randn(n, 2, ELASTIC_GRID, ELASTIC_GRID, **kw)
-    field = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True)
+    # bicubic interpolation is separable: one small matrix per axis (F.interpolate took 4x longer)
+    field = torch.einsum("hg,ncgk,wk->nchw", _cubic_rows(h, x.device), coarse, _cubic_rows(w, x.device))
     largest = field.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
     field = field / largest * (torch.rand(n, 1, 1, 1, **kw) * amount)
-    identity = torch.eye(2, 3, device=x.device).expand(n, 2, 3)
-    grid = F.affine_grid(identity, [n, 1, h, w], align_corners=False)
-    # grid_sample's coordinates run from -1 to 1 across the image: a pixel is 2 / size of them
-    shift = torch.stack([field[:, 0] * (2 / w), field[:, 1] * (2 / h)], dim=-1)
-    return F.grid_sample(x, grid + shift, mode="bilinear", padding_mode="border", align_corners=False)
+    # grid_sample's coordinates run from -1 to 1 across the image (pixel centres at (2 i + 1) / size - 1): a
+    # pixel is 2 / size of them
+    ys = (torch.arange(h, device=x.device, dtype=x.dtype) * 2 + 1) / h - 1
+    xs = (torch.arange(w, device=x.device, dtype=x.dtype) * 2 + 1) / w - 1
+    grid = torch.stack([xs.view(1, 1, w) + field[:, 0] * (2 / w), ys.view(1, h, 1) + field[:, 1] * (2 / h)], dim=-1)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def _cubic_rows(size: int, device: torch.device) -> torch.Tensor:
+    """(size, ELASTIC_GRID): bicubic interpolation (corners aligned) from ELASTIC_GRID points to ``size``."""
+    eye = torch.eye(ELASTIC_GRID, device=device).view(ELASTIC_GRID, 1, ELASTIC_GRID, 1)
+    return F.interpolate(eye, size=(size, 1), mode="bicubic", align_corners=True).view(ELASTIC_GRID, size).T
 
 
 def random_stroke(x: torch.Tensor, generator: torch.Generator, amount: float) -> torch.Tensor:
@@ -59,25 +67,32 @@ def random_stroke(x: torch.Tensor, generator: torch.Generator, amount: float) ->
     the ink is then scaled back to its former peak, as ``digitlab.to_mnist`` scales a user's faint digit.
     Narrower stops at one pixel: MNIST's strokes are 2-3 pixels wide, and two pixels less erases many."""
     n = x.shape[0]
-    wider, narrower = math.ceil(amount), min(1, math.ceil(amount))
-    levels = torch.stack([_grey_morphology(x, k, erode=True) for k in range(narrower + 1, 1, -1)] + [x]
-                         + [_grey_morphology(x, k, erode=False) for k in range(2, wider + 2)])
-    change = torch.rand(n, generator=generator, device=x.device) * (amount + min(amount, 1.0)) - min(amount, 1.0)
-    position = change + narrower  # index into levels, fractional
-    low = position.floor().long().clamp(0, len(levels) - 2)
-    frac = (position - low).view(n, 1, 1, 1).to(x.dtype)
-    rows = torch.arange(n, device=x.device)
-    below, above = levels[low, rows], levels[low + 1, rows]
-    return _same_peak(below + (above - below) * frac, x)
+    thinnest = min(amount, 1.0)
+    change = torch.rand(n, 1, 1, 1, generator=generator, device=x.device, dtype=x.dtype) * (amount + thinnest) \
+        - thinnest
+    out, before = x, x
+    for k in range(1, math.ceil(amount) + 1):  # k pixels wider, weighted by how much of step k the draw covers
+        wider = _square_max(x, k + 1)
+        out = out + (change - (k - 1)).clamp(0, 1) * (wider - before)
+        before = wider
+    narrower = -_square_max(-x, 2)
+    out = out + (-change).clamp(0, 1) * (narrower - x)
+    return _same_peak(out, x)
 
 
-def _grey_morphology(x: torch.Tensor, k: int, erode: bool) -> torch.Tensor:
-    """The maximum (dilation) or minimum (erosion) over each k x k square, edges repeated outwards (an even k
-    reaches one pixel further right and down than left and up)."""
+def _square_max(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The maximum over each k x k square (edges repeated outwards; an even k reaches one pixel further right and
+    down than left and up), as a maximum over k columns then k rows (max_pool2d with stride 1 took 4x longer)."""
+    h, w = x.shape[-2:]
     before, after = (k - 1) // 2, k // 2
-    padded = F.pad(-x if erode else x, (before, after, before, after), mode="replicate")
-    out = F.max_pool2d(padded, k, stride=1)
-    return -out if erode else out
+    padded = F.pad(x, (before, after, before, after), mode="replicate")
+    across = padded[..., :, 0:w]
+    for i in range(1, k):
+        across = torch.maximum(across, padded[..., :, i:i + w])
+    out = across[..., 0:h, :]
+    for i in range(1, k):
+        out = torch.maximum(out, across[..., i:i + h, :])
+    return out
 
 
 def random_blur(x: torch.Tensor, generator: torch.Generator, sigma: float) -> torch.Tensor:
