@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import outside_set  # noqa: E402  (beside this script)
 from neural import load_avg  # noqa: E402
 
-from digitlab.models.neural import FAST_BEFORE_ROUND_TWO  # noqa: E402
+from digitlab.models.neural import OUTSIDE_AUGMENT  # noqa: E402
 
 DEFAULT_SET = Path("/tmp/digitlab-outside")
 SHEET = Path(__file__).resolve().parent / "outside-sheet.png"
@@ -52,9 +52,10 @@ MODELS = {
     "knn-fast": ("knn-fast", {}, None),
     "mlp": ("mlp", {}, None),
     "lenet5": ("lenet5", {}, None),
-    "cnn-fast-before": ("cnn", {"preset": "fast", **FAST_BEFORE_ROUND_TWO}, None),  # the fast preset until now
     "cnn-fast": ("cnn", {"preset": "fast"}, None),
+    "cnn-fast-all": ("cnn", {"preset": "fast", **OUTSIDE_AUGMENT}, None),  # every augmentation on
     "cnn": ("cnn", {}, None),
+    "pretrained": ("pretrained", {}, None),  # digitlab.pretrained(): not trained here (see `trained`)
 }
 # font families written by hand (the rest are print fonts), for the breakdown
 HANDWRITING = ("breip", "ecolier", "femkeklaver", "dkg", "humor-sans", "becausewe", "comicneue", "dancingscript")
@@ -95,6 +96,11 @@ def trained(spec: str, extra: dict, args, data) -> tuple[object, dict]:
     import digitlab
     from digitlab.models import registry
 
+    if spec == "pretrained":  # the model shipped inside digitlab, as `digitlab predict` uses it without --model
+        model = digitlab.pretrained()
+        return model, {"model": "pretrained", "params": {}, "n_train": 60_000, "fit_s": 0.0,
+                       "mnist_test_accuracy": float(np.mean(model.predict(data.X_test) == data.y_test)),
+                       "load_before_fit": load_avg(), "load_after_fit": load_avg()}
     out = Path(args.out)
     stem = out / f"{spec}{args.tag}-s{args.seed}"
     found = [p for p in (stem.with_suffix(".safetensors"), stem.with_suffix(".skops")) if p.exists()]

@@ -13,8 +13,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from digitlab.data.noise import parse_noise
 from digitlab.errors import ModelError
 from digitlab.models import registry
-from digitlab.models.neural import (FAST_BEFORE_ROUND_TWO, CNNClassifier, CNNEnsembleClassifier, ConvDenoiser,
-                                    MLPClassifier, load_net, read_header, save_net, training_facts)
+from digitlab.models.neural import (CNNClassifier, CNNEnsembleClassifier, ConvDenoiser, MLPClassifier, load_net,
+                                    read_header, save_net, training_facts)
 from digitlab.models.neural.augment import add_noise
 from digitlab.models.neural.compute import resolve_device, resolve_precision
 
@@ -51,11 +51,9 @@ def test_cuda_on_a_machine_without_one_is_one_sentence_before_any_work(no_gpu):
 
 
 def test_device_cpu_retrains_the_fixture_cnn_to_exactly_its_recorded_predictions(mini):
-    # The recipe of tests/fixtures/models/make_fixtures.py, with explicit epochs (no preset scaling) and the fast
-    # preset's augmentation as it was when the fixture was written (none).
+    # The recipe of tests/fixtures/models/make_fixtures.py, with explicit epochs (no preset scaling).
     expected = dict(np.load(FIXTURES / "expected.npz"))
-    model = registry.make("cnn", {"preset": "fast", "epochs": 2, "n_threads": 1, "device": "cpu",
-                                  **FAST_BEFORE_ROUND_TWO}, seed=0)
+    model = registry.make("cnn", {"preset": "fast", "epochs": 2, "n_threads": 1, "device": "cpu"}, seed=0)
     model.fit(mini.X_train[:600], mini.y_train[:600])
     np.testing.assert_array_equal(model.predict(expected["probe"]), expected["cnn.predict"])
     np.testing.assert_array_equal(model.predict_proba(expected["probe"]), expected["cnn.proba"])

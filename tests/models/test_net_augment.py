@@ -9,7 +9,7 @@ import torch
 
 from digitlab.errors import ModelError
 from digitlab.models import registry
-from digitlab.models.neural import (CNN_PRESETS, FAST_BEFORE_ROUND_TWO, CNNClassifier, random_blur, random_elastic,
+from digitlab.models.neural import (CNN_PRESETS, OUTSIDE_AUGMENT, CNNClassifier, random_blur, random_elastic,
                                     random_stroke)
 
 AUGMENTS = {"elastic": (random_elastic, 3.0), "stroke": (random_stroke, 2.0), "blur": (random_blur, 1.5)}
@@ -68,10 +68,10 @@ def test_blur_smooths_and_elastic_moves_ink_without_losing_it(batch):
     assert ((mass_after / mass_before - 1).abs() < 0.3).all()  # squeezed or stretched here and there, not lost
 
 
-def test_off_in_the_standard_preset_and_off_draws_nothing(batch):
-    assert CNN_PRESETS["standard"]["elastic"] == CNN_PRESETS["standard"]["stroke"] == 0.0
-    assert CNN_PRESETS["standard"]["blur"] == 0.0
-    for clf in (CNNClassifier(preset="fast", **FAST_BEFORE_ROUND_TWO),
+def test_off_in_both_presets_and_off_draws_nothing(batch):
+    for preset in CNN_PRESETS.values():
+        assert preset["elastic"] == preset["stroke"] == preset["blur"] == 0.0
+    for clf in (CNNClassifier(preset="fast"),
                 CNNClassifier(preset="standard", rotation=0.0, zoom=0.0, shift=0.0)):
         generator = torch.Generator().manual_seed(0)
         state = generator.get_state()
@@ -79,12 +79,12 @@ def test_off_in_the_standard_preset_and_off_draws_nothing(batch):
         assert torch.equal(generator.get_state(), state)  # nothing drawn: training goes on as before
 
 
-def test_the_fast_preset_augments_for_other_hands_pens_and_cameras(batch):
-    fast = CNNClassifier(preset="fast")._resolved()
-    assert (fast["elastic"], fast["stroke"], fast["blur"]) == (2.0, 1.0, 1.0)
-    assert (fast["rotation"], fast["zoom"], fast["shift"]) == (10.0, 0.1, 2.0)
+def test_outside_augment_turns_every_augmentation_on(batch):
+    clf = CNNClassifier(preset="fast", **OUTSIDE_AUGMENT)
+    resolved = clf._resolved()
+    assert all(resolved[name] == value > 0 for name, value in OUTSIDE_AUGMENT.items())
     generator = torch.Generator().manual_seed(0)
-    assert not torch.equal(CNNClassifier(preset="fast")._augment(batch, generator, None), batch)
+    assert not torch.equal(clf._augment(batch, generator, None), batch)
 
 
 def test_a_cnn_trains_with_every_augmentation_the_same_way_twice(mini):
