@@ -1,8 +1,9 @@
 """Make user images (PNG, JPEG, ...) look like MNIST digits, the way the original database was prepared.
 
 Steps: grey; inverted when the digit is dark on a light background (judged by the border); background
-level removed and contrast stretched; the ink found robustly; cropped to it; fitted into a 20x20 box keeping
-the aspect ratio (anti-aliased); placed in a 28x28 field so that its centre of mass sits at the centre.
+level removed and contrast stretched; the ink found robustly; cropped to it; a pen far finer or bolder than
+MNIST's replaced by an MNIST-like one (``THIN``, ``THICK``); fitted into a 20x20 box keeping the aspect ratio
+(anti-aliased); placed in a 28x28 field so that its centre of mass sits at the centre.
 
 Finding the ink: pixels at least ``INK`` of the brightest are ink; straight ruled lines spanning most of the
 image are removed (except where a stroke crosses them); the rest is split into connected marks
@@ -45,6 +46,13 @@ LINE_THICK = 0.04  # ... if no thicker than this fraction of the image's height 
 WIDE = 1.6  # a digit this many times wider than tall is probably several digits joined
 MAX_DIGITS = 6  # more digit-sized marks than this are noise, not a number written
 NOISY_INK = 0.5  # more than this fraction of the image as ink (or more ignored ink than digit): "mostly noise"
+# Stroke widths in pixels of MNIST's 20x20 box (see _stroke_width). MNIST's training digits: 1 % below 1.4, 25 %
+# below 2.1, median 2.5, 75 % below 3.0, 1 % above 4.9. A digit drawn finer than THIN (a fine pen) is thickened
+# to THIN_TO, one bolder than THICK (a marker) thinned to THICK_TO, the quartiles; MNIST's central 98 % are left
+# exactly as they were. Measured in benchmarks/RESULTS.md, "Outside MNIST".
+THIN, THIN_TO = 1.4, 2.1
+THICK, THICK_TO = 4.9, 3.0
+STROKE_BOX = 4 * BOX  # strokes are measured and changed with the digit fitted into 80x80
 # Pillow's ways of failing on a damaged file
 _PILLOW_ERRORS = (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError,
                   EOFError, struct.error, IndexError, KeyError, TypeError, ZeroDivisionError)
@@ -285,8 +293,8 @@ def _prepare(grey: np.ndarray, label: str, notes: tuple[str, ...], frame: int | 
     ink_fraction = float(keep.mean())
     if all_ink.mean() > NOISY_INK:
         found_notes += ("is mostly noise (most of it reads as ink); the digit read may be wrong",)
-    return PreparedImage(_centre(_fit(digit)).reshape(N_PIXELS), notes + found_notes, n, ignored, n_lines,
-                         ink_fraction, inverted, frame)
+    return PreparedImage(_centre(_fit(_usual_stroke(digit))).reshape(N_PIXELS), notes + found_notes, n, ignored,
+                         n_lines, ink_fraction, inverted, frame)
 
 
 def _select(labels: np.ndarray, n: int, shape: tuple[int, int]) -> tuple[np.ndarray, int, tuple[str, ...]] | None:
@@ -443,10 +451,42 @@ def _shrunk(grey: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(np.ascontiguousarray(grey, dtype=np.float32)).reduce(factor))
 
 
-def _fit(digit: np.ndarray) -> np.ndarray:
-    """Resize so the longer side is BOX pixels, keeping the aspect ratio, with anti-aliasing."""
+def _usual_stroke(digit: np.ndarray) -> np.ndarray:
+    """The digit (cropped to its ink, 0..255) redrawn with an MNIST-like pen when its strokes are far thinner
+    or thicker than MNIST's (grey dilation or erosion with a disk, at STROKE_BOX); else the digit as given."""
+    work = _fit(digit, STROKE_BOX)
+    width = _stroke_width(work)
+    if THIN <= width <= THICK:
+        return digit
+    radius = abs((THIN_TO if width < THIN else THICK_TO) - width) / 2 * STROKE_BOX / BOX
+    reach = math.ceil(radius)
+    y, x = np.mgrid[-reach:reach + 1, -reach:reach + 1]
+    disk = x * x + y * y <= radius * radius + 0.5
+    if width < THIN:  # the faint grain around the ink (under INK) is left out: dilation would spread it
+        changed = ndimage.grey_dilation(np.pad(np.where(work >= INK * work.max(), work, 0.0), reach), footprint=disk)
+    else:
+        changed = ndimage.grey_erosion(work, footprint=disk, mode="constant", cval=0.0)
+    ink = changed >= INK * changed.max() if changed.max() > 0 else None
+    if ink is None:  # nothing left: keep the digit as it was
+        return digit
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return changed[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] * (255.0 / changed.max())
+
+
+def _stroke_width(work: np.ndarray) -> float:
+    """The digit's mean stroke width in pixels of MNIST's 20x20 box, from the distance of its ink (half the
+    peak or more, once smoothed over a quarter pixel so that a grainy scan's ragged edges count little) to the
+    background: across a band w pixels wide that distance averages w / 4 + 1/2."""
+    work = ndimage.gaussian_filter(work, STROKE_BOX / BOX / 4)
+    ink = np.pad(work >= 0.5 * work.max(), 1)
+    distance = ndimage.distance_transform_edt(ink)[ink]
+    return 4 * (float(distance.mean()) - 0.5) * BOX / max(work.shape)
+
+
+def _fit(digit: np.ndarray, box: int = BOX) -> np.ndarray:
+    """Resize so the longer side is ``box`` pixels, keeping the aspect ratio, with anti-aliasing."""
     h, w = digit.shape
-    scale = BOX / max(h, w)
+    scale = box / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     resized = Image.fromarray(digit.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
     return np.clip(np.asarray(resized), 0, 255)

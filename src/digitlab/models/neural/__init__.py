@@ -25,10 +25,10 @@ import os
 # measured 4x slower than 1 thread with the default policy. This only takes effect if torch is not yet loaded.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .augment import random_affine  # noqa: E402
+from .augment import random_affine, random_blur, random_elastic, random_stroke  # noqa: E402
 from .base import NetEstimator, NeuralEstimator  # noqa: E402
-from .classifiers import (CNN_PRESETS, CNNClassifier, CNNEnsembleClassifier, LeNet5Classifier,  # noqa: E402
-                          MLPClassifier)
+from .classifiers import (CNN_PRESETS, OUTSIDE_AUGMENT, CNNClassifier, CNNEnsembleClassifier,  # noqa: E402
+                          LeNet5Classifier, MLPClassifier)
 from .compute import resolve_device, resolve_precision  # noqa: E402
 from .denoisers import ConvDenoiser, DAEMLPDenoiser  # noqa: E402
 from .describe import describe_net, training_facts  # noqa: E402
@@ -36,7 +36,7 @@ from .files import ESTIMATORS, load_net, load_net_with_header, read_header, save
 
 __all__ = [
     "MLPClassifier", "LeNet5Classifier", "CNNClassifier", "CNNEnsembleClassifier", "DAEMLPDenoiser", "ConvDenoiser",
-    "NeuralEstimator", "NetEstimator", "CNN_PRESETS", "ESTIMATORS",
+    "NeuralEstimator", "NetEstimator", "CNN_PRESETS", "OUTSIDE_AUGMENT", "ESTIMATORS",
     "save_net", "load_net", "load_net_with_header", "read_header", "describe_net", "training_facts",
-    "random_affine", "resolve_precision", "resolve_device",
+    "random_affine", "random_elastic", "random_stroke", "random_blur", "resolve_precision", "resolve_device",
 ]
