@@ -96,8 +96,8 @@ def trained(spec: str, extra: dict, args, data) -> tuple[object, dict]:
     import digitlab
     from digitlab.models import registry
 
-    if spec == "pretrained":  # the model shipped inside digitlab, as `digitlab predict` uses it without --model
-        model = digitlab.pretrained()
+    if spec == "pretrained":  # the shipped model (`digitlab predict` without --model), or the file $DIGITLAB_PRETRAINED
+        model = digitlab.load_model(os.environ.get("DIGITLAB_PRETRAINED") or digitlab.pretrained())
         return model, {"model": "pretrained", "params": {}, "n_train": 60_000, "fit_s": 0.0,
                        "mnist_test_accuracy": float(np.mean(model.predict(data.X_test) == data.y_test)),
                        "load_before_fit": load_avg(), "load_after_fit": load_avg()}

@@ -15,8 +15,8 @@ Computer Modern) cover serifs, slants, monospace and weights from ExtraLight to 
     matplotlib's mpl-data/fonts/ttf: STIXGeneral (4 styles), cmr10, cmb10, cmti10, cmss10, cmtt10, cmmi10
 
 and a font is used only if it draws ten distinct digits that are not its missing-glyph box; a font drawing
-exactly what an earlier one draws (breipfont.ttf is Breip.ttf) is left out. With all of them installed: 79
-fonts, 4 images per font and digit, 3,160 images.
+exactly what an earlier one draws (breipfont.ttf is Breip.ttf) is left out. With all of them installed (the
+benchmark machine, 2026-11-22): 82 fonts, 4 images per font and digit, 3,280 images.
 
 Distortions, one main one per image (the file name says which), each what a real writer, pen or scanner does
 to a digit and what MNIST's 500 writers, its one pen width range and its clean scans do not cover:

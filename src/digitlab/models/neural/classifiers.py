@@ -134,7 +134,7 @@ class LeNet5Classifier(_ClassifierBase):
 
 
 # The CNN's two presets (measured on full MNIST, 2-core CPU, one thread, benchmarks/RESULTS.md):
-# "standard" 99.70% in 15.4 min of training (18 epochs, bfloat16), "fast" 99.1% in ~20 s. A CNNClassifier
+# "standard" 99.70% in 15.4 min of training (18 epochs, bfloat16), "fast" 99.1% in 8-13 s. A CNNClassifier
 # parameter left as None takes its preset's value.
 CNN_PRESETS: dict[str, dict[str, Any]] = {
     "standard": dict(net="CNN", widths=(32, 64, 128), dropout=0.4, epochs=18, batch_size=128, lr=3e-3,
@@ -142,8 +142,9 @@ CNN_PRESETS: dict[str, dict[str, Any]] = {
     # bfloat16 gains little on a net this small and cost 0.1 point after its single epoch (0.9899 vs 0.9909).
     # No augmentation: it is the preset for speed. Every augmentation on (rotation 10, zoom 0.1, shift 2,
     # elastic 2, stroke 1, blur 1) raised its accuracy on digits from outside MNIST from 0.924 to 0.955
-    # (benchmarks/outside.py, seeds 0-2) with MNIST's unchanged (0.9911 -> 0.9909), but made its epoch 1.5x
-    # longer (11.7 s against 7.9 s of training): the shipped pretrained model trains with it instead.
+    # (benchmarks/outside.py, seeds 0-2) with MNIST's unchanged (0.9911 -> 0.9909), but made its epoch 10-50 %
+    # longer (12.2 s against a median of 11.1 s; 11.7 s against 7.9 s in an earlier pair): the shipped pretrained
+    # model trains with it instead (scripts/build_pretrained.py).
     "fast": dict(net="FastCNN", widths=(16, 32, 64), dropout=0.1, epochs=1, batch_size=128, lr=1e-2,
                  rotation=0.0, zoom=0.0, shift=0.0, elastic=0.0, stroke=0.0, blur=0.0, precision="float32"),
 }
