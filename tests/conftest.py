@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,11 @@ def pytest_configure(config):
     import tempfile
 
     os.environ["DIGITLAB_RUNS"] = tempfile.mkdtemp(prefix="digitlab-test-runs-")
+    # A shell that starts the tests in the background (`make test &`) hands them SIGINT ignored, and the commands
+    # the Ctrl-C tests start would inherit that and never see their SIGINT. Catching it here (pytest's own
+    # behaviour on a terminal) gives every child process the default again, as a user's shell does.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,52 @@
+"""How fast the fast preset's net (FastCNN) can train on this CPU, whatever the data: seconds per training step
+(forward, backward, AdamW) on random batches, for a few widths and both memory layouts, and what that makes one
+epoch of 57,000 images (the preset's training split). The floor under ``neural.py fast``'s training time.
+
+    .venv/bin/python benchmarks/fast_steps.py [--batch-size 256] [--steps 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from digitlab.models.neural import networks
+
+WIDTHS = [(16, 32, 64), (8, 32, 64), (8, 16, 32), (12, 32, 64)]
+EPOCH_IMAGES = 57_000
+
+
+def seconds_per_step(widths, channels_last: bool, batch_size: int, steps: int) -> float:
+    torch.manual_seed(0)
+    net = networks.FastCNN(networks.FastCNNConfig(widths=tuple(widths)))
+    x, y = torch.randn(batch_size, 1, 28, 28), torch.randint(0, 10, (batch_size,))
+    if channels_last:
+        net, x = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    optimiser = torch.optim.AdamW(net.parameters(), 1e-2)
+    for i in range(steps + 5):  # 5 warm-up steps
+        if i == 5:
+            start = time.perf_counter()
+        optimiser.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        optimiser.step()
+    return (time.perf_counter() - start) / steps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=40)
+    args = ap.parse_args()
+    for widths in WIDTHS:
+        for channels_last in (True, False):
+            s = seconds_per_step(widths, channels_last, args.batch_size, args.steps)
+            layout = "channels-last" if channels_last else "NCHW"
+            print(f"widths {widths} {layout}: {1000 * s:.1f} ms/step, "
+                  f"{s * EPOCH_IMAGES / args.batch_size:.1f} s per epoch", flush=True)
+
+
+if __name__ == "__main__":
+    main()
