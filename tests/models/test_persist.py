@@ -83,3 +83,28 @@ def test_unknown_suffix_is_refused(tmp_path, fitted):
     X, y = fitted
     with pytest.raises(ModelError, match="skops"):
         persist.save(registry.make("knn").fit(X, y), tmp_path / "model.pkl")
+
+
+def test_a_net_whose_header_length_starts_with_a_pickles_first_byte_loads(tmp_path):
+    # A safetensors file begins with its header's length, little-endian: one in 256 begins with 0x80, which is
+    # also how a pickle begins. Such a net was refused as a pickle (found on a LeNet-5 trained on full MNIST).
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "models"
+    model = persist.load(fixtures / "cnn.safetensors")
+    probe = np.load(fixtures / "expected.npz")["probe"]
+    for pad in range(300):
+        path = persist.save(model.estimator, tmp_path / "net.safetensors", {**model.meta, "note": "x" * pad})
+        if path.read_bytes()[:1] == b"\x80":
+            break
+    else:
+        pytest.fail("no padding gave a header length whose first byte is 0x80")
+    np.testing.assert_array_equal(persist.load(path).estimator.predict(probe), model.estimator.predict(probe))
+
+
+def test_a_pickle_named_safetensors_is_still_refused(tmp_path, fitted):
+    X, y = fitted
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps(registry.make("knn").fit(X, y)))
+    with pytest.raises(ModelError, match="pickle"):
+        persist.load(path)

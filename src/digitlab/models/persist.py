@@ -99,12 +99,14 @@ def _sniff(path: Path) -> str:
         raise ModelError(f"{path}: is a folder, expected a model file.") from None
     if not head:
         return "empty"
+    # safetensors first: its first 8 bytes are the header's length, little-endian, so one file in 256 starts with
+    # 0x80, a pickle's first byte. A pickle taken for safetensors is still refused: its "header" is not JSON.
+    if len(head) >= 9 and head[8:9] == b"{":
+        return "safetensors"
     if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
         return "pickle"
     if head[:4] == b"PK\x03\x04":
         return "zip"
-    if len(head) >= 9 and head[8:9] == b"{":
-        return "safetensors"
     return "unknown"
 
 
