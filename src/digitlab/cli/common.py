@@ -59,7 +59,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_print_versi
     """Handwritten-digit recognition and denoising on MNIST-style data."""
 
 # Piped output gets room for the leaderboard instead of Rich's 80-column default.
-out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True)
 
 # Options shared by many commands, declared once.

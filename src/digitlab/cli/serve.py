@@ -24,6 +24,19 @@ def serve(
 ) -> None:
     """Serve a page where you draw a digit and see the prediction (and the cleaned image with --denoiser),
     and its JSON API (POST /api/predict; docs at /docs). Ctrl-C stops it."""
+    import gc
+
+    # Startup imports PyTorch, scikit-learn and FastAPI: some 250,000 objects that live as long as the server.
+    # The cyclic collector walked them again and again while they were created (0.4-0.6 s of a 3 s start,
+    # benchmarks/RESULTS.md, "Startup"); make_server freezes them and turns it back on.
+    gc.disable()
+    try:
+        _serve(model, denoiser, host, port, workers)
+    finally:
+        gc.enable()
+
+
+def _serve(model: Optional[Path], denoiser: Optional[Path], host: str, port: int, workers: int) -> None:
     from ..serve.server import is_loopback, run
 
     out = Output()

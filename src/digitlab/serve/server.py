@@ -82,7 +82,9 @@ def make_server(app, log_level: str = "warning"):
 
     # The 250,000 objects of startup (PyTorch, FastAPI) never die: a full collection walking them took 80-200 ms,
     # a request's worth of delay; frozen, the collector leaves them alone (no collection first: 0.15 s of startup).
+    # The collector is on from here even where the caller (`digitlab serve`) turned it off for the imports.
     gc.freeze()
+    gc.enable()
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", server_header=False,
                             timeout_graceful_shutdown=3)
     return uvicorn.Server(config)
