@@ -27,8 +27,8 @@ def serve(
     import gc
 
     # Startup imports PyTorch, scikit-learn and FastAPI: some 250,000 objects that live as long as the server.
-    # The cyclic collector walked them again and again while they were created (0.4-0.6 s of a 3 s start,
-    # benchmarks/RESULTS.md, "Startup"); make_server freezes them and turns it back on.
+    # The cyclic collector walked them again and again while they were created: with it off, the median start
+    # fell from 2.51 s to 1.93 s (benchmarks/RESULTS.md, "Startup"). make_server freezes them and turns it on.
     gc.disable()
     try:
         _serve(model, denoiser, host, port, workers)
