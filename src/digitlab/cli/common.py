@@ -165,7 +165,7 @@ class Output:
     def info(self, message: str) -> None:
         """A line for people, on stderr, unless quiet or JSON."""
         if not self.quiet and not self.as_json:
-            err_console.print(message, highlight=False)
+            err_console.print(message, highlight=False, soft_wrap=True)  # paths whole: the terminal wraps them
 
     def say(self, message: str) -> None:
         """A sentence that is the command's answer (stdout), when there is no table to show."""
