@@ -107,7 +107,7 @@ def encode(url: str, kwargs: dict) -> bytes:
     import httpx
 
     request = httpx.Request("POST", f"{url}/api/predict", **kwargs)
-    head = [f"POST /api/predict HTTP/1.1", f"Host: {request.url.netloc.decode()}"]
+    head = ["POST /api/predict HTTP/1.1", f"Host: {request.url.netloc.decode()}"]
     head += [f"{k}: {v}" for k, v in request.headers.items() if k.lower() != "host"]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + request.read()
 

@@ -1,6 +1,5 @@
 """The foundation's figures on the full MNIST (run when DIGITLAB_DATA holds mnist/, as in CI)."""
 
-import numpy as np
 import pytest
 from sklearn.neighbors import KNeighborsClassifier
 

@@ -1,6 +1,5 @@
 """Search equals GridSearchCV / RandomizedSearchCV on the same folds; bad specs are refused."""
 
-import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
@@ -42,8 +41,6 @@ def test_random_matches_randomizedsearchcv(mini):
 
 
 def test_distribution_kinds():
-    from scipy import stats
-
     d = parse_distributions("n_neighbors=randint:1,3 weights=uniform,distance", "knn")
     assert d["weights"] == ["uniform", "distance"]
     assert set(d["n_neighbors"].rvs(200, random_state=0)) == {1, 2, 3}

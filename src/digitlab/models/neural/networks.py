@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ...shapes import N_PIXELS, SIDE
+from ...shapes import N_PIXELS
 
 # The range of every number a config holds (inclusive). The parameters that feed them take their valid
 # ranges from here (digitlab.models.neural.params). The largest allowed nets are far beyond any use on
