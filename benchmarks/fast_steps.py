@@ -8,31 +8,27 @@ epoch of 57,000 images (the preset's training split). The floor under ``neural.p
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
 import torch
-from torch import nn
 
-from digitlab.models.neural import networks
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from neural import seconds_per_step  # noqa: E402  (beside this script)
+
+from digitlab.models.neural import networks  # noqa: E402
 
 WIDTHS = [(16, 32, 64), (8, 32, 64), (8, 16, 32), (12, 32, 64)]
 EPOCH_IMAGES = 57_000
 
 
-def seconds_per_step(widths, channels_last: bool, batch_size: int, steps: int) -> float:
+def fast_cnn_step(widths, channels_last: bool, batch_size: int, steps: int) -> float:
     torch.manual_seed(0)
     net = networks.FastCNN(networks.FastCNNConfig(widths=tuple(widths)))
     x, y = torch.randn(batch_size, 1, 28, 28), torch.randint(0, 10, (batch_size,))
     if channels_last:
         net, x = net.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    optimiser = torch.optim.AdamW(net.parameters(), 1e-2)
-    for i in range(steps + 5):  # 5 warm-up steps
-        if i == 5:
-            start = time.perf_counter()
-        optimiser.zero_grad()
-        nn.functional.cross_entropy(net(x), y).backward()
-        optimiser.step()
-    return (time.perf_counter() - start) / steps
+    return seconds_per_step(net, x, y, steps, warmup=5)
 
 
 def main() -> None:
@@ -42,7 +38,7 @@ def main() -> None:
     args = ap.parse_args()
     for widths in WIDTHS:
         for channels_last in (True, False):
-            s = seconds_per_step(widths, channels_last, args.batch_size, args.steps)
+            s = fast_cnn_step(widths, channels_last, args.batch_size, args.steps)
             layout = "channels-last" if channels_last else "NCHW"
             print(f"widths {widths} {layout}: {1000 * s:.1f} ms/step, "
                   f"{s * EPOCH_IMAGES / args.batch_size:.1f} s per epoch", flush=True)

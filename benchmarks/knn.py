@@ -83,6 +83,13 @@ ABLATION = [
     ("50 components, re-rank the doubtful by IDM", "FastKNNClassifier(n_components=50)", 0, None),
     ("re-rank every query by IDM", "FastKNNClassifier(rerank_window=None)", 0, None),
     ("lighter: window 4, 16 candidates", "FastKNNClassifier(rerank_window=4, rerank_candidates=16)", 0, None),
+    ("re-rank 16 candidates instead of 32", "FastKNNClassifier(rerank_candidates=16)", 0, None),
+    ("20 components, window 5", "FastKNNClassifier(n_components=20, rerank_window=5)", 0, None),
+    ("16 components, window 5", "FastKNNClassifier(n_components=16, rerank_window=5)", 0, None),
+    ("24 components, 24 candidates, window 5",
+     "FastKNNClassifier(n_components=24, rerank_candidates=24, rerank_window=5)", 0, None),
+    ("defaults in chunks of 256 (round one's chunk size)", "FastKNNClassifier(chunk_size=256)", 0, None),
+    ("defaults in chunks of 1,024", "FastKNNClassifier(chunk_size=1024)", 0, None),
 ]
 
 

@@ -93,6 +93,25 @@ def run_classifier(name: str, data, args, out: Path) -> None:
           flush=True)
 
 
+def seconds_per_step(net, x, y, steps: int, warmup: int, precision: str = "float32", augment=None) -> float:
+    """Wall seconds per training step (``augment``, forward, backward, AdamW) of ``net`` on the batch ``x``, ``y``,
+    after ``warmup`` untimed steps; bfloat16 mixed precision when ``precision`` says so."""
+    import torch
+
+    opt = torch.optim.AdamW(net.parameters(), 1e-3)
+    for i in range(warmup + steps):
+        if i == warmup:
+            t0 = time.perf_counter()
+        xb = augment(x) if augment is not None else x
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            out_ = net(xb)
+        loss = torch.nn.functional.cross_entropy(out_.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return (time.perf_counter() - t0) / steps
+
+
 def run_throughput(args, out: Path) -> None:
     """Training images per second of the standard CNN (augmentation, forward, backward, AdamW step on random
     batches of 128) in float32 and in bfloat16 mixed precision, with one thread and with every core."""
@@ -108,20 +127,9 @@ def run_throughput(args, out: Path) -> None:
             net = net.to(memory_format=torch.channels_last)
             x = torch.randn(128, 1, 28, 28).contiguous(memory_format=torch.channels_last)
             y = torch.randint(0, 10, (128,))
-            opt = torch.optim.AdamW(net.parameters(), 1e-3)
             gen = torch.Generator().manual_seed(args.seed)
-            steps, warmup = 20, 3
-            for i in range(warmup + steps):
-                if i == warmup:
-                    t0 = time.perf_counter()
-                xb = neural.random_affine(x, gen, 10.0, 0.1, 2.0)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-                    out_ = net(xb)
-                loss = torch.nn.functional.cross_entropy(out_.float(), y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            rate = 128 * steps / (time.perf_counter() - t0)
+            step = seconds_per_step(net, x, y, 20, 3, precision, lambda b: neural.random_affine(b, gen, 10.0, 0.1, 2.0))
+            rate = 128 / step
             record(out, {"part": "throughput", "threads": threads, "precision": precision, "images_per_s": rate,
                          "load": load_avg()})
             print(f"| {threads} | {precision} | {rate:.0f} images/s | load {load_avg()} |", flush=True)

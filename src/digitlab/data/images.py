@@ -466,11 +466,12 @@ def _usual_stroke(digit: np.ndarray) -> np.ndarray:
         changed = ndimage.grey_dilation(np.pad(np.where(work >= INK * work.max(), work, 0.0), reach), footprint=disk)
     else:
         changed = ndimage.grey_erosion(work, footprint=disk, mode="constant", cval=0.0)
-    ink = changed >= INK * changed.max() if changed.max() > 0 else None
-    if ink is None:  # nothing left: keep the digit as it was
+    peak = changed.max()
+    if peak <= 0:  # nothing left: keep the digit as it was
         return digit
+    ink = changed >= INK * peak
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return changed[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] * (255.0 / changed.max())
+    return changed[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] * (255.0 / peak)
 
 
 def _stroke_width(work: np.ndarray) -> float:
