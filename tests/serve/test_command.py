@@ -67,7 +67,7 @@ def test_a_busy_port_is_one_sentence(cli, assert_clean_error):
 
 
 def test_a_denoiser_given_as_the_model_is_one_sentence(cli, assert_clean_error):
-    result = cli("serve", "--model", FIXTURES / "dae-mlp.safetensors", "--port", "0")
+    result = cli("serve", "--model", FIXTURES / "dae-mlp.safetensors", "--port", "0", "--workers", "1")  # no fork here
     assert_clean_error(result, "dae-mlp.safetensors", "denoiser")
     assert_clean_error(cli("serve", "--model", FIXTURES / "missing.safetensors"), "missing.safetensors")
 
@@ -106,6 +106,75 @@ def test_two_workers_share_the_port_and_stop_together():
         if process.poll() is None:
             process.kill()
         process.communicate(timeout=10)
+
+
+def _established(pid: int, port: int) -> int:
+    """How many TCP connections to ``port`` the process ``pid`` holds open, from Linux's /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01" and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def test_connections_are_spread_over_the_workers():
+    """16 clients connecting at once: every server process takes some (from one shared socket, one took all)."""
+    process = _serve("--workers", "2")
+    try:
+        line = _first_line(process, STARTUP_LIMIT * 2)
+        url = line.split()[2].rstrip("/")
+        port = int(url.rsplit(":", 1)[1])
+        clients = [httpx.Client(base_url=url, timeout=10) for _ in range(16)]
+        answers: list[int] = []
+        threads = [threading.Thread(target=lambda c=client: answers.append(c.get("/api/health").status_code))
+                   for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        held = {pid: _established(pid, port) for pid in _children(process.pid)}
+        for client in clients:
+            client.close()
+        assert answers == [200] * 16
+        # by the kernel's hash of each connection's addresses: all 16 on one process has odds of 2 in 65,536
+        assert len(held) == 2 and sum(held.values()) == 16 and min(held.values()) >= 1, held
+    finally:
+        process.terminate()  # the parent stops its workers (SIGKILL would leave them running)
+        process.communicate(timeout=20)
+
+
+def test_a_port_held_by_another_server_with_workers_is_refused(cli, assert_clean_error):
+    first = _serve("--workers", "2")
+    try:
+        port = int(_first_line(first, STARTUP_LIMIT * 2).split()[2].rstrip("/").rsplit(":", 1)[1])
+        result = cli("serve", "--port", port, "--workers", "2")  # refused before anything is forked
+        assert result.code == 2
+        assert_clean_error(result, f"Port {port}", "in use")
+    finally:
+        first.terminate()
+        first.communicate(timeout=20)
+
+
+def test_the_default_is_one_worker_per_core_up_to_four(monkeypatch):
+    from digitlab.serve import workers
+
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: set(range(2)), raising=False)
+    assert workers.default_workers() == (2 if sys.platform.startswith("linux") else 1)
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(workers.sys, "platform", "linux")
+    assert workers.default_workers() == workers.AUTO_MAX == 4
+    monkeypatch.setattr(workers.sys, "platform", "darwin")
+    assert workers.default_workers() == 1
 
 
 def test_a_worker_that_cannot_load_its_model_is_one_sentence():

@@ -19,8 +19,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; the default answers this "
                              "machine only."),
     port: int = typer.Option(8000, "--port", "-p", help="Port to listen on (0: any free port)."),
-    workers: int = typer.Option(1, "--workers", help="Server processes sharing the port (2 on a 2-core machine "
-                                "answers 25 % more requests; each loads the models)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Server processes sharing the port, each "
+                                          "with its own copy of the models (default: one per CPU core, at most "
+                                          "4, on Linux; 1 elsewhere).", show_default=False),
 ) -> None:
     """Serve a page where you draw a digit and see the prediction (and the cleaned image with --denoiser),
     and its JSON API (POST /api/predict; docs at /docs). Ctrl-C stops it."""
@@ -36,8 +37,9 @@ def serve(
         gc.enable()
 
 
-def _serve(model: Optional[Path], denoiser: Optional[Path], host: str, port: int, workers: int) -> None:
+def _serve(model: Optional[Path], denoiser: Optional[Path], host: str, port: int, workers: Optional[int]) -> None:
     from ..serve.server import is_loopback, run
+    from ..serve.workers import default_workers
 
     out = Output()
 
@@ -46,4 +48,4 @@ def _serve(model: Optional[Path], denoiser: Optional[Path], host: str, port: int
         if not is_loopback(host):
             out.warn(f"listening on {host}: anyone who can reach this machine can use the server.")
 
-    run(model, denoiser, host, port, workers=workers, on_ready=ready)
+    run(model, denoiser, host, port, workers=default_workers() if workers is None else workers, on_ready=ready)

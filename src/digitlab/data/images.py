@@ -285,8 +285,8 @@ def _prepare(grey: np.ndarray, label: str, notes: tuple[str, ...], frame: int | 
     if found is None:
         raise DataError(f"{label}: the image is blank, no digit found.")
     keep, ignored, found_notes = found
-    erase = ndimage.binary_dilation(all_ink & ~keep, structure=_EIGHT) & ~keep
-    cleaned = np.where(erase, 0.0, grey)
+    stray = all_ink & ~keep  # ink that is not the digit: erased with its fringe (a clean drawing has none)
+    cleaned = np.where(ndimage.binary_dilation(stray, structure=_EIGHT) & ~keep, 0.0, grey) if stray.any() else grey
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
     digit = cleaned[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     digit = digit * (255.0 / digit.max())
@@ -398,6 +398,8 @@ def _long_bands(ink: np.ndarray) -> list[tuple[slice, int, int]]:
         start, stop = _longest_run(ink[r])
         if stop - start >= LINE_SPAN * width:
             runs[r] = (start, stop)
+    if not runs:  # most images: no row long enough
+        return []
     long_rows = np.zeros(height, bool)
     long_rows[list(runs)] = True
     labelled, _ = ndimage.label(long_rows)

@@ -11,6 +11,8 @@ from typing import Callable
 from ..errors import UsageError
 from .app import LOOPBACK, create_app
 
+BACKLOG = 2048  # connections waiting to be taken by a server process
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reachable from this machine only."""
@@ -22,8 +24,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def bind(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
-    """A TCP socket bound to ``host``:``port`` (not yet listening); UsageError when that cannot be done."""
+def bind(host: str = "127.0.0.1", port: int = 8000, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (not yet listening); UsageError when that cannot be done.
+    ``reuse_port``: other sockets of this user may bind the same port with SO_REUSEPORT (the server processes of
+    ``workers.serve_forked``), once the port is known to be free for anyone else."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except OverflowError:
@@ -34,6 +38,13 @@ def bind(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart at once after a stop (TIME_WAIT)
     try:
         sock.bind(address)
+        if reuse_port:  # free (not even shared by another server with SO_REUSEPORT): now bound to share it
+            address = sock.getsockname()  # the port chosen for port 0
+            sock.close()
+            sock = socket.socket(family, kind, proto)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(address)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
@@ -52,24 +63,28 @@ def run(model=None, denoiser=None, host: str = "127.0.0.1", port: int = 8000, *,
         on_ready: Callable[[str], None] | None = None, log_level: str = "warning") -> None:
     """Serve the app for ``model`` (a classifier file or fitted estimator; default the shipped CNN) and an
     optional ``denoiser`` until Ctrl-C or SIGTERM. ``on_ready(url)`` is called once requests are answered.
-    ``workers`` > 1 forks that many server processes sharing the port (POSIX; the models given as files). A host
+    ``workers`` > 1 forks that many server processes sharing the port (POSIX; the models given as files, and best
+    from a process that has not run PyTorch yet; ``digitlab serve`` starts ``workers.default_workers()``). A host
     other than a loopback address answers requests from any Host name."""
     if workers < 1:
         raise UsageError(f"--workers {workers}: give 1 or more server processes.")
+    from . import workers as forked
+
     hosts = (*LOOPBACK, host) if is_loopback(host) else None
-    sock = bind(host, port)
+    balanced = workers > 1 and forked.BALANCED  # each process listens on a socket of its own
+    sock = bind(host, port, reuse_port=balanced)
     try:
-        sock.listen(2048)  # connections made from now on wait in the backlog until a server takes them
+        if not balanced:
+            sock.listen(BACKLOG)  # connections made from now on wait in the backlog until a server takes them
         if workers == 1:
             server = make_server(create_app(model, denoiser, hosts=hosts), log_level)
             if on_ready is not None:
                 on_ready(url_of(sock))
             server.run(sockets=[sock])
         else:
-            from .workers import serve_forked
-
-            serve_forked(lambda: make_server(create_app(model, denoiser, hosts=hosts), log_level), sock, workers,
-                         lambda: on_ready(url_of(sock)) if on_ready is not None else None)
+            forked.preload()
+            forked.serve_forked(lambda: make_server(create_app(model, denoiser, hosts=hosts), log_level), sock,
+                                workers, lambda: on_ready(url_of(sock)) if on_ready is not None else None)
     finally:
         sock.close()
 

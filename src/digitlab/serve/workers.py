@@ -1,5 +1,8 @@
-"""Several server processes on one port (``digitlab serve --workers N``): forked before any model is loaded, each
-loads its own and accepts from the shared listening socket, so a 2-core machine answers on both cores.
+"""Several server processes on one port (``digitlab serve --workers N``; by default one per core, see
+``default_workers``), so that a 2-core machine answers on both cores: forked before any model is loaded, each loads
+its own. On Linux each listens on a socket of its own bound to the port with SO_REUSEPORT, and the kernel spreads
+new connections over them; from one shared listening socket, the process that woke first took every connection of
+a burst (16 clients at once: all 16, or 11 and 5), and the other one idled.
 
 Each child tells the parent through a pipe that it is ready, or the one sentence of the error that stopped it;
 the parent reports the first failure as its own error, forwards SIGTERM, and stops the others when one ends.
@@ -9,16 +12,41 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import sys
 import traceback
 from typing import Callable
 
 from ..errors import DigitlabError, UsageError
 
 READY = b"ready"
+# Linux spreads the connections to a port over the listening sockets bound with SO_REUSEPORT; other systems give
+# them all to one socket (BSD, macOS), so there the processes share one.
+BALANCED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+AUTO_MAX = 4  # server processes started by default, at most: a drawing page needs no more
 
 
-def serve_forked(make_server: Callable, sock, workers: int, on_ready: Callable[[], None]) -> None:
-    """Fork ``workers`` children, each running ``make_server().run(sockets=[sock])``; return when they end."""
+def default_workers() -> int:
+    """How many server processes ``digitlab serve`` starts unless told: one per CPU core this process may use, at
+    most AUTO_MAX; one where processes are not forked by default (not Linux: macOS warns against forking a process
+    that has loaded system frameworks)."""
+    if not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(AUTO_MAX, len(os.sched_getaffinity(0))))
+
+
+def preload() -> None:
+    """Import, before forking, what loading a model needs (PyTorch, scikit-learn, the nets): the children share
+    these modules instead of each importing them at once on the same cores. Nothing is run: no PyTorch thread
+    exists yet when the children are forked."""
+    from ..models import persist, pretrained  # noqa: F401
+    from ..models.neural import files  # noqa: F401
+
+
+def serve_forked(make_server: Callable, sock: socket.socket, workers: int, on_ready: Callable[[], None]) -> None:
+    """Fork ``workers`` children, each running ``make_server().run(sockets=[...])``; return when they end.
+    ``sock``: where BALANCED, bound with SO_REUSEPORT and not listening (each child listens on its own socket
+    bound alike, while this one keeps the port from others); elsewhere the listening socket they share."""
     if not hasattr(os, "fork"):
         raise UsageError("--workers above 1 needs a system that can fork processes (Linux, macOS).")
     children: dict[int, int] = {}  # pid -> read end of its pipe
@@ -45,10 +73,11 @@ def serve_forked(make_server: Callable, sock, workers: int, on_ready: Callable[[
 def _child(make_server: Callable, sock, write: int) -> None:
     status = 0
     try:
+        listening = _own_listener(sock) if BALANCED else sock
         server = make_server()
         os.write(write, READY)
         os.close(write)
-        server.run(sockets=[sock])
+        server.run(sockets=[listening])
     except DigitlabError as exc:
         os.write(write, f"{exc.exit_code}\t{exc}".encode())
         status = exc.exit_code
@@ -57,6 +86,18 @@ def _child(make_server: Callable, sock, write: int) -> None:
         status = 1
     finally:
         os._exit(status)
+
+
+def _own_listener(shared: socket.socket) -> socket.socket:
+    """A listening socket of this process's own on ``shared``'s address, bound with SO_REUSEPORT."""
+    from .server import BACKLOG
+
+    sock = socket.socket(shared.family, shared.type, shared.proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(shared.getsockname())
+    sock.listen(BACKLOG)
+    return sock
 
 
 def _await_ready(read: int) -> None:
