@@ -177,6 +177,32 @@ def test_the_default_is_one_worker_per_core_up_to_four(monkeypatch):
     assert workers.default_workers() == 1
 
 
+def _running(pid: int) -> bool:
+    """Whether a process exists and has not ended (an ended one waits as a zombie until init reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def test_workers_end_when_their_parent_is_killed():
+    process = _serve("--workers", "2")
+    try:
+        assert _first_line(process, STARTUP_LIMIT * 2).startswith("digitlab serve: ")
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        process.kill()  # SIGKILL: the parent cannot stop them itself
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_running, workers))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=20)
+
+
 def test_a_worker_that_cannot_load_its_model_is_one_sentence():
     process = _serve("--workers", "2", "--model", str(FIXTURES / "dae-mlp.safetensors"))
     out, err = process.communicate(timeout=STARTUP_LIMIT * 2)

@@ -23,6 +23,7 @@ READY = b"ready"
 # Linux spreads the connections to a port over the listening sockets bound with SO_REUSEPORT; other systems give
 # them all to one socket (BSD, macOS), so there the processes share one.
 BALANCED = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent ends
 AUTO_MAX = 4  # server processes started by default, at most: a drawing page needs no more
 
 
@@ -50,6 +51,7 @@ def serve_forked(make_server: Callable, sock: socket.socket, workers: int, on_re
     if not hasattr(os, "fork"):
         raise UsageError("--workers above 1 needs a system that can fork processes (Linux, macOS).")
     children: dict[int, int] = {}  # pid -> read end of its pipe
+    parent = os.getpid()
     previous = signal.getsignal(signal.SIGTERM)
     try:
         for _ in range(workers):
@@ -57,6 +59,7 @@ def serve_forked(make_server: Callable, sock: socket.socket, workers: int, on_re
             pid = os.fork()
             if pid == 0:  # the child: never returns
                 os.close(read)
+                _end_with(parent)
                 _child(make_server, sock, write)
             os.close(write)
             children[pid] = read
@@ -68,6 +71,21 @@ def serve_forked(make_server: Callable, sock: socket.socket, workers: int, on_re
     finally:
         signal.signal(signal.SIGTERM, previous)
         _stop(children)
+
+
+def _end_with(parent: int) -> None:
+    """Have Linux send this child SIGTERM when the parent ends, even killed with SIGKILL: otherwise the workers
+    would serve on, orphaned, holding the port."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was made
+        os._exit(1)
 
 
 def _child(make_server: Callable, sock, write: int) -> None:
