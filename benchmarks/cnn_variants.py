@@ -1,0 +1,135 @@
+"""Recipes tried on the standard CNN for issue 14, beside what the library trains (full MNIST, both cores):
+
+    .venv/bin/python benchmarks/cnn_variants.py ema --seed 0 [--epochs 30] [--decay 0.999]
+    .venv/bin/python benchmarks/cnn_variants.py tta  /tmp/cnn-r2/all-s0/cnn.safetensors ...
+    .venv/bin/python benchmarks/cnn_variants.py ensemble /tmp/cnn-r2/all-s0/cnn.safetensors ...
+
+``ema``: the standard CNN on every image (``validation_fraction=0``) with an exponential moving average of its
+weights and batch-norm buffers kept after every step (PyTorch's ``AveragedModel``), added to the library's
+training loop from outside; prints the test accuracy of the averaged weights and of the last ones, and the fit
+seconds. ``tta``: test-time augmentation of saved models (probabilities averaged over the digit as given, shifted
+one pixel each way and rotated 5 degrees each way). ``ensemble``: probabilities of saved models averaged.
+One JSON line per result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+from scipy import ndimage
+
+from digitlab.data.datasets import load_dataset
+from digitlab.models import neural, persist
+from digitlab.models.neural import training
+
+
+def mnist():
+    return load_dataset("mnist", data_dir=os.environ.get("DIGITLAB_DATA", "/work/shared/datasets"))
+
+
+class WeightAverage(training.Callback):
+    """The EMA of the weights, updated after every step; made the kept weights after the last epoch (it runs after
+    KeepBest, which kept the last epoch's own: they are kept aside as ``state.last_weights``)."""
+
+    def __init__(self, decay: float):
+        self.decay, self.average = decay, None
+
+    def on_batch_end(self, state, info):
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        if self.average is None:
+            self.average = AveragedModel(state.net, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True)
+        self.average.update_parameters(state.net)
+
+    def on_epoch_end(self, state, record):
+        if state.epoch == state.settings.epochs:
+            state.last_weights = state.best_state
+            state.best_state = {k: v.detach().clone() for k, v in self.average.module.state_dict().items()}
+
+
+def ema(seed: int, epochs: int | None, decay: float) -> dict:
+    data = mnist()
+    states = []
+    library_run = training.run
+
+    def run_with_average(state, split, objective, callbacks):
+        callbacks.insert(1, WeightAverage(decay))  # right after KeepBest
+        states.append(library_run(state, split, objective, callbacks))
+        return states[-1]
+
+    training.run = run_with_average
+    try:
+        start = time.perf_counter()
+        extra = {"epochs": epochs} if epochs else {}
+        clf = neural.CNNClassifier(random_state=seed, validation_fraction=0.0, **extra).fit(data.X_train, data.y_train)
+        fit_s = time.perf_counter() - start
+    finally:
+        training.run = library_run
+    averaged = clf.score(data.X_test, data.y_test)
+    clf.net_.load_state_dict(states[-1].last_weights)
+    return {"seed": seed, "epochs": clf.resolved_params_["epochs"], "decay": decay, "averaged_weights": averaged,
+            "last_weights": clf.score(data.X_test, data.y_test), "fit_s": round(fit_s, 1)}
+
+
+def _variants(X: np.ndarray) -> dict[str, np.ndarray]:
+    images = X.reshape(-1, 28, 28).astype(np.float32)
+
+    def rotated(degrees):
+        return np.clip(ndimage.rotate(images, degrees, axes=(2, 1), reshape=False, order=1), 0, 255)
+
+    shifted = {f"shift {dy},{dx}": np.roll(images, (dy, dx), axis=(1, 2))
+               for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))}
+    return {k: v.reshape(-1, 784) for k, v in {"as given": images, **shifted, "rotate 5": rotated(5),
+                                                "rotate -5": rotated(-5)}.items()}
+
+
+def tta(paths: list[str]) -> list[dict]:
+    data = mnist()
+    variants = _variants(data.X_test)
+    rows = []
+    for path in paths:
+        model = persist.load(path).estimator
+        proba = {name: model.predict_proba(X) for name, X in variants.items()}
+
+        def acc(p):
+            return float(np.mean(model.classes_[p.argmax(1)] == data.y_test))
+
+        rows.append({"model": path, "as given": acc(proba["as given"]),
+                     "given + 4 shifts": acc(sum(v for k, v in proba.items() if not k.startswith("rotate"))),
+                     "given + 2 rotations": acc(sum(v for k, v in proba.items() if not k.startswith("shift"))),
+                     "all 7": acc(sum(proba.values()))})
+    return rows
+
+
+def ensemble(paths: list[str]) -> dict:
+    data = mnist()
+    models = [persist.load(path).estimator for path in paths]
+    proba = np.mean([m.predict_proba(data.X_test) for m in models], axis=0)
+    return {"models": paths, "members": [float(m.score(data.X_test, data.y_test)) for m in models],
+            "ensemble": float(np.mean(models[0].classes_[proba.argmax(1)] == data.y_test))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=["ema", "tta", "ensemble"])
+    parser.add_argument("models", nargs="*", help="saved classifiers (tta, ensemble)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the preset's 18)")
+    parser.add_argument("--decay", type=float, default=0.999, help="EMA decay per step")
+    args = parser.parse_args()
+    if args.part == "ema":
+        rows = [ema(args.seed, args.epochs, args.decay)]
+    elif args.part == "tta":
+        rows = tta(args.models)
+    else:
+        rows = [ensemble(args.models)]
+    for row in rows:
+        print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
