@@ -31,6 +31,15 @@ def pytest_configure(config):
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_unconfigure(config):
+    """Remove the throwaway runs folder: a test session leaves nothing behind in the temporary directory."""
+    import shutil
+
+    runs = os.environ.get("DIGITLAB_RUNS", "")
+    if Path(runs).name.startswith("digitlab-test-runs-"):
+        shutil.rmtree(runs, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip `full` tests unless DIGITLAB_DATA points at a folder holding mnist/."""
     if full_data_dir() is not None:
