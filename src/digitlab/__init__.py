@@ -13,8 +13,21 @@ Names are imported on first use (PEP 562), so ``import digitlab`` loads neither 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 from ._version import __version__
+
+# PyTorch's CPU kernels run on OpenMP (libgomp) worker threads, which read GOMP_SPINCOUNT when PyTorch loads.
+# Left unset, a session that loaded PyTorch through digitlab (the command line, a notebook calling
+# digitlab.train) had its worker sleep between the many short parallel regions of a training step and be woken
+# each time: 64,000 context switches in one epoch of the fast CNN preset against a few hundred, and 7.2 s of
+# training instead of 4.6 s on this project's 2-core machine; the standard CNN's epoch 1.3x and the denoiser's
+# 1.25x slower (benchmarks/omp_spin.py, benchmarks/RESULTS.md). Naming libgomp's documented default spin
+# (300,000 rounds, a few milliseconds) explicitly gave the fast behaviour. A value the user set is kept; once
+# PyTorch is loaded the variable no longer matters.
+if "torch" not in sys.modules:
+    os.environ.setdefault("GOMP_SPINCOUNT", "300000")
 
 # public name -> "module:attribute", imported when first asked for
 _EXPORTS = {

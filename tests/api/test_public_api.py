@@ -1,6 +1,7 @@
 """The public API from a notebook's point of view: one import, results with models, figures and plots drawn on
 the caller's axes — and nothing written anywhere."""
 
+import os
 import subprocess
 import sys
 
@@ -84,6 +85,20 @@ def test_the_commands_help_loads_neither_torch_nor_scikit_learn():
             "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules), file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "train" in proc.stdout and proc.stderr.strip().endswith("[]")
+
+
+@pytest.mark.parametrize("first, preset, expected", [
+    ("numpy, digitlab", None, "300000"),  # a notebook's order: digitlab names libgomp's spin before PyTorch loads
+    ("numpy, digitlab", "5000", "5000"),  # the user's own value is kept
+    ("torch, digitlab", None, None),  # PyTorch already read its environment: nothing to change
+])
+def test_digitlab_sets_the_openmp_spin_before_pytorch_loads(first, preset, expected):
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    if preset:
+        env["GOMP_SPINCOUNT"] = preset
+    code = f"import os, {first}; print(os.environ.get('GOMP_SPINCOUNT'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
+    assert out == str(expected)
 
 
 def test_small_helpers(tmp_path):
