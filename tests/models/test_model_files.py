@@ -82,7 +82,7 @@ def test_a_net_within_bounds_is_compared_with_the_tensors_before_it_is_built(cnn
     (lambda h: h["state"].update(n_features_in=0), "'n_features_in' is 0"),
     (lambda h: h["state"]["preprocessing"].update(std=0.0), "'std' is 0.0, expected a positive number"),
     (lambda h: h["state"].update(best_epoch=7), "'best_epoch' is 7"),
-    (lambda h: h["state"].update(net="DAEMLP"), "'net' is 'DAEMLP', expected CNN or FastCNN"),
+    (lambda h: h["state"].update(net="DAEMLP"), "'net' is 'DAEMLP', expected CNN or PoolFirstCNN or FastCNN"),
     (lambda h: h["params"].update(n_threads=10**9), None),  # more threads than cores: every core
     (lambda h: h["params"].update(lr="fast"), "The 'lr' parameter of CNNClassifier must be"),
     (lambda h: h["state"]["classes"].update(dtype="<U999999999"), "class labels of dtype"),

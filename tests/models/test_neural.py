@@ -236,6 +236,23 @@ def test_bad_preset_and_parameters_are_refused(digits):
         MLPClassifier(epochs=0).fit(X, y)
 
 
+@pytest.mark.parametrize("net", ["PoolFirstCNN", "FastCNN", "CNN"])
+def test_the_net_parameter_picks_the_network_and_files_keep_it(digits, tmp_path, net):
+    X, y = digits[0], digits[1]
+    clf = CNNClassifier(preset="fast", net=net, epochs=1, batch_size=32, **TINY_CNN).fit(X, y)
+    assert clf.net_name_ == net and type(clf.net_).__name__ == net and clf.resolved_params_["net"] == net
+    back = load_net(save_net(clf, tmp_path / "model.safetensors"))
+    assert type(back.net_).__name__ == net
+    np.testing.assert_array_equal(back.predict_proba(digits[2]), clf.predict_proba(digits[2]))
+
+
+def test_the_fast_preset_trains_the_pool_first_net_and_a_bad_net_is_refused(digits):
+    assert CNNClassifier(preset="fast")._resolved()["net"] == "PoolFirstCNN"
+    assert CNNClassifier(preset="standard")._resolved()["net"] == "CNN"
+    with pytest.raises(ValueError, match="The 'net' parameter of CNNClassifier must be a str among"):
+        CNNClassifier(net="ResNet50").fit(digits[0], digits[1])
+
+
 # --- files ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -168,6 +168,34 @@ class FastCNN(nn.Module):
         return self.out(self.features(x))
 
 
+class PoolFirstCNN(FastCNN):
+    """The fast preset's net: FastCNN with each block reordered conv3 -> max-pool -> BN -> ReLU.
+
+    Pooling first (max and ReLU commute; batch norm then learns the pooled maps' statistics) leaves batch norm,
+    ReLU and their backward passes a quarter of the values. On this project's 2-core CPU those kernels, not the
+    convolutions, were most of FastCNN's training step: one epoch of full MNIST took 4.9 s instead of 6.1-6.4 s,
+    and it reached 0.9921 on average over seeds 0-2 instead of 0.9910 (benchmarks/RESULTS.md, the fast preset).
+    Same config and number of weights as FastCNN; the layers sit at other places of the state dict, so the
+    weights of one never load into the other.
+    """
+
+    def __init__(self, config: FastCNNConfig):
+        nn.Module.__init__(self)
+        self.config = config
+        c1, c2, c3 = config.widths
+        self.features = nn.Sequential(
+            *_conv_pool_bn(1, c1), *_conv_pool_bn(c1, c2), *_conv_pool_bn(c2, c3),  # 28 -> 14 -> 7 -> 3
+            nn.Flatten(), nn.Dropout(config.dropout),
+        )
+        self.out = nn.Linear(c3 * 3 * 3, config.n_classes)
+
+
+def _conv_pool_bn(c_in: int, c_out: int) -> list[nn.Module]:
+    """Padded 3x3 convolution (no bias: batch norm has one), 2x2 max-pool, batch norm, ReLU."""
+    return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True)]
+
+
 @dataclass
 class DAEMLPConfig(_Checked):
     n_inputs: int = 784  # noisy pixels in
@@ -236,6 +264,7 @@ NETS: dict[str, tuple[type[nn.Module], type]] = {
     "LeNet5": (LeNet5, LeNet5Config),
     "CNN": (CNN, CNNConfig),
     "FastCNN": (FastCNN, FastCNNConfig),
+    "PoolFirstCNN": (PoolFirstCNN, FastCNNConfig),
     "DAEMLP": (DAEMLP, DAEMLPConfig),
     "ConvDenoiser": (ConvDenoiser, ConvDenoiserConfig),
 }
