@@ -31,7 +31,7 @@ LINEUP: tuple[Step, ...] = (
     Step("train", "random-forest"),
     Step("train", "knn", {"n_neighbors": 4, "weights": "distance"}),  # the notebook's exercise, 97.14 %
     Step("train", "knn-fast"),  # deskewed, projected k-NN: more accurate and 10x faster
-    Step("train", "cnn", {"preset": "fast"}),  # one epoch of full MNIST in about 5 s (10 on mnist-mini: 6 s)
+    Step("train", "cnn", {"preset": "fast"}),  # one epoch of full MNIST in about 5 s; ten on mnist-mini, about 6 s
     Step("denoise", "knn-denoise", n_test=1000),  # the notebook's denoiser on randint(0, 100) noise
     Step("denoise", "knn-fast-denoise", n_test=1000),
 )
