@@ -1,6 +1,7 @@
-"""How fast the fast preset's net (FastCNN) can train on this CPU, whatever the data: seconds per training step
-(forward, backward, AdamW) on random batches, for a few widths and both memory layouts, and what that makes one
-epoch of 57,000 images (the preset's training split). The floor under ``neural.py fast``'s training time.
+"""How fast FastCNN (the fast preset's net until PoolFirstCNN replaced it) can train on this CPU, whatever the data:
+seconds per training step (forward, backward, AdamW) on random batches, for a few widths and both memory layouts,
+and what that makes one epoch of 57,000 images (the preset's training split): the floor under the FastCNN times
+of ``neural.py fast`` in RESULTS.md.
 
     .venv/bin/python benchmarks/fast_steps.py [--batch-size 256] [--steps 40]
 """

@@ -157,18 +157,21 @@ class FastCNN(nn.Module):
         self.config = config
         c1, c2, c3 = config.widths
         self.features = nn.Sequential(
-            *_conv_bn(1, c1, 3, 1, 1), nn.MaxPool2d(2),  # 28 -> 14
-            *_conv_bn(c1, c2, 3, 1, 1), nn.MaxPool2d(2),  # 14 -> 7
-            *_conv_bn(c2, c3, 3, 1, 1), nn.MaxPool2d(2),  # 7 -> 3
+            *self._block(1, c1), *self._block(c1, c2), *self._block(c2, c3),  # 28 -> 14 -> 7 -> 3
             nn.Flatten(), nn.Dropout(config.dropout),
         )
         self.out = nn.Linear(c3 * 3 * 3, config.n_classes)
+
+    @staticmethod
+    def _block(c_in: int, c_out: int) -> list[nn.Module]:
+        """Padded 3x3 convolution, batch norm, ReLU, 2x2 max-pool."""
+        return [*_conv_bn(c_in, c_out, 3, 1, 1), nn.MaxPool2d(2)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.features(x))
 
 
-class PoolFirstCNN(nn.Module):
+class PoolFirstCNN(FastCNN):
     """The fast preset's net: FastCNN with each block reordered conv3 -> max-pool -> BN -> ReLU.
 
     Pooling first (max and ReLU commute; batch norm then learns the pooled maps' statistics) leaves batch norm,
@@ -179,24 +182,11 @@ class PoolFirstCNN(nn.Module):
     dict, so the weights of one never load into the other.
     """
 
-    def __init__(self, config: FastCNNConfig):
-        super().__init__()
-        self.config = config
-        c1, c2, c3 = config.widths
-        self.features = nn.Sequential(
-            *_conv_pool_bn(1, c1), *_conv_pool_bn(c1, c2), *_conv_pool_bn(c2, c3),  # 28 -> 14 -> 7 -> 3
-            nn.Flatten(), nn.Dropout(config.dropout),
-        )
-        self.out = nn.Linear(c3 * 3 * 3, config.n_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.features(x))
-
-
-def _conv_pool_bn(c_in: int, c_out: int) -> list[nn.Module]:
-    """Padded 3x3 convolution (no bias: batch norm has one), 2x2 max-pool, batch norm, ReLU."""
-    return [nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(c_out),
-            nn.ReLU(inplace=True)]
+    @staticmethod
+    def _block(c_in: int, c_out: int) -> list[nn.Module]:
+        """Padded 3x3 convolution, 2x2 max-pool, batch norm, ReLU."""
+        conv, norm, relu = _conv_bn(c_in, c_out, 3, 1, 1)
+        return [conv, nn.MaxPool2d(2), norm, relu]
 
 
 @dataclass
