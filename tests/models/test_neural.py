@@ -253,6 +253,20 @@ def test_the_fast_preset_trains_the_pool_first_net_and_a_bad_net_is_refused(digi
         CNNClassifier(net="ResNet50").fit(digits[0], digits[1])
 
 
+@pytest.mark.parametrize("preset, share", [("standard", 0.0), ("fast", 0.05)])
+def test_each_preset_holds_out_its_own_share_and_a_given_share_wins(digits, preset, share):
+    """'standard' trains on every image with its schedule run to the end (no validation, no early stop);
+    'fast' validates its epoch on 5 % of the rows; validation_fraction given overrides either."""
+    X, y = digits[0], digits[1]
+    clf = CNNClassifier(preset=preset, epochs=2, batch_size=32, **TINY_CNN).fit(X, y)
+    assert clf.resolved_params_["validation_fraction"] == share
+    assert all(("val_score" in h) == (share > 0) for h in clf.history_) and clf.n_epochs_ == 2
+    given = CNNClassifier(preset=preset, epochs=2, batch_size=32, validation_fraction=0.2, **TINY_CNN).fit(X, y)
+    assert given.resolved_params_["validation_fraction"] == 0.2 and all("val_score" in h for h in given.history_)
+    ensemble = CNNEnsembleClassifier(preset=preset, n_members=1, epochs=1, batch_size=32, **TINY_CNN).fit(X, y)
+    assert ensemble.resolved_params_["validation_fraction"] == share
+
+
 # --- files ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

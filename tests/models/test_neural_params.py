@@ -16,6 +16,8 @@ from digitlab.models.neural import params
 
 AUGMENTS = dict(elastic=None, stroke=None, blur=None)  # new in round two: the preset's value (0, none)
 NET = dict(net=None)  # new in round two (issue 14): the preset's net
+HOLDOUT = dict(validation_fraction=None)  # the preset's since round two: 0 for 'standard', 0.05 for 'fast'
+
 # Every class's defaults as its hand-written __init__ gave them before the parameters were declared once.
 BEFORE = {
     "MLPClassifier": dict(n_hidden=400, epochs=15, batch_size=64, lr=1e-3, weight_decay=1e-4, schedule="onecycle",
@@ -24,11 +26,11 @@ BEFORE = {
                              validation_fraction=0.1, patience=5),
     "CNNClassifier": dict(preset="standard", widths=None, dropout=None, epochs=None, batch_size=None, lr=None,
                           weight_decay=5e-4, schedule="onecycle", rotation=None, zoom=None, shift=None,
-                          precision=None, validation_fraction=0.05, patience=5, **AUGMENTS, **NET),
+                          precision=None, patience=5, **AUGMENTS, **NET, **HOLDOUT),
     "CNNEnsembleClassifier": dict(n_members=3, preset="standard", widths=None, dropout=None, epochs=None,
                                   batch_size=None, lr=None, weight_decay=5e-4, schedule="onecycle", rotation=None,
-                                  zoom=None, shift=None, precision=None, validation_fraction=0.0, patience=5,
-                                  **AUGMENTS, **NET),
+                                  zoom=None, shift=None, precision=None, patience=5,
+                                  **AUGMENTS, **NET, **HOLDOUT),
     "DAEMLPDenoiser": dict(n_latent=10, epochs=5, batch_size=64, lr=1e-3, weight_decay=0.0, schedule="constant",
                            validation_fraction=0.1, patience=3),
     "ConvDenoiser": dict(width=16, n_blocks=2, epochs=20, batch_size=128, lr=3e-3, weight_decay=1e-4,

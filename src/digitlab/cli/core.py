@@ -94,7 +94,8 @@ def _finish_fit(out: Output, result, title: str, keys: list[str]) -> None:
     if result.metrics["status"] == "interrupted":
         kept = result.metrics["model_file"] if "model_file" in result.metrics else None
         resume = f" (resume with --resume {result.run})" if kept and result.run else ""
-        out.warn(f"training was interrupted; {'the best model so far is saved' + resume if kept else 'no model was kept'}.")
+        saved = "the model so far (its last epoch, or its best validated one) is saved" + resume
+        out.warn(f"training was interrupted; {saved if kept else 'no model was kept'}.")
         raise typer.Exit(INTERRUPTED)
 
 
@@ -123,8 +124,8 @@ def train(
     n_test: Optional[int] = NTestOpt,
     holdout: Optional[float] = typer.Option(None, "--holdout", help="csv:PATH datasets: share of the rows held "
                                             "out as the test split (default 0.2; 0 trains on every row)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="cnn and cnn-ensemble: standard (accurate, "
-                                         "~15 min) or fast (99% in ~20 s)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="cnn and cnn-ensemble: standard (99.7%, "
+                                         "~7 min of training on 2 cores) or fast (99.2% in ~5 s)."),
     scheduler: Optional[str] = EnsembleSchedulerOpt,
     seed: Optional[int] = RunSeedOpt,
     o: Options = None,

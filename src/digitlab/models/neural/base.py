@@ -142,7 +142,7 @@ class NetEstimator(NeuralEstimator):
         self.resolved_params_ = self._public({**resolved, "device": device.type})
         self.device_ = device.type
         seed = self._seed()
-        data = self._prepare(X, T, seed, device)
+        data = self._prepare(X, T, resolved["validation_fraction"], seed, device)
         self.net_name_, self.net_config_ = self._net_spec()
         self.precision_ = settings.precision
         with torch_threads(self.n_threads), torch.random.fork_rng(devices=rng_devices(device)):
@@ -156,10 +156,11 @@ class NetEstimator(NeuralEstimator):
         self.interrupted_ = state.interrupted
         self.resumed_from_epoch_ = state.resumed_from
 
-    def _prepare(self, X: np.ndarray, T: torch.Tensor, seed: int, device: torch.device) -> training.Split:
+    def _prepare(self, X: np.ndarray, T: torch.Tensor, validation_fraction: float, seed: int,
+                 device: torch.device) -> training.Split:
         """Hold out the validation rows, learn the input scaling on the others, make the tensors and move them
         to ``device`` once (no copy per batch)."""
-        train_idx, val_idx = _split(X.shape[0], self.validation_fraction, seed)
+        train_idx, val_idx = _split(X.shape[0], validation_fraction, seed)
         Xf = np.asarray(X, dtype=np.float32)
         scaled = Xf[train_idx.numpy()] / 255.0
         self.input_mean_ = float(scaled.mean())
