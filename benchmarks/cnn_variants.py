@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/cnn_variants.py ema --seed 0 [--epochs 30] [--decay 0.999]
     .venv/bin/python benchmarks/cnn_variants.py smooth --seed 0 [--smoothing 0.1]
-    .venv/bin/python benchmarks/cnn_variants.py residual --seed 0 [--dropout 0.2]
+    .venv/bin/python benchmarks/cnn_variants.py residual --seed 0 [--dropout 0.2] [--proba-out residual-s0.npy]
     .venv/bin/python benchmarks/cnn_variants.py tta  /tmp/cnn-r2/all-s0/cnn.safetensors ...
-    .venv/bin/python benchmarks/cnn_variants.py ensemble /tmp/cnn-r2/all-s0/cnn.safetensors ...
+    .venv/bin/python benchmarks/cnn_variants.py ensemble [--subsets] /tmp/cnn-r2/all-s0/cnn.safetensors residual-s0.npy ...
 
 ``ema``: the standard CNN on every image (``validation_fraction=0``) with an exponential moving average of its
 weights and batch-norm buffers kept after every step (PyTorch's ``AveragedModel``), added to the library's
@@ -12,13 +12,15 @@ training loop from outside; prints the test accuracy of the averaged weights and
 seconds. ``residual``: another net, not in the library, through the same training loop and the standard preset's
 recipe: conv3 then max-pool, batch norm, ReLU at each of 28x28 -> 14x14 and 14x14 -> 7x7, a one-conv residual
 block (x + ReLU(BN(conv3(x)))) at each width, global average pooling, dropout, a linear layer. ``tta``: test-time augmentation of saved models (probabilities averaged over the digit as given, shifted
-one pixel each way and rotated 5 degrees each way). ``ensemble``: probabilities of saved models averaged.
-One JSON line per result.
+one pixel each way and rotated 5 degrees each way). ``ensemble``: probabilities of saved models averaged (a
+``.npy`` file stands for a net the library cannot load, the residual one: its test probabilities, written by
+``--proba-out``); a saved ensemble counts as its members, each scored alone. One JSON line per result.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import time
@@ -141,7 +143,7 @@ def _residual_net():
     return Residual, ResidualConfig
 
 
-def residual(seed: int, epochs: int | None, dropout: float) -> dict:
+def residual(seed: int, epochs: int | None, dropout: float, proba_out: str | None) -> dict:
     from digitlab.models.neural import networks
 
     networks.NETS["Residual"] = _residual_net()
@@ -157,6 +159,8 @@ def residual(seed: int, epochs: int | None, dropout: float) -> dict:
     start = time.perf_counter()
     clf = ResidualClassifier(random_state=seed, dropout=dropout, **extra).fit(data.X_train, data.y_train)
     fit_s = time.perf_counter() - start
+    if proba_out:
+        np.save(proba_out, clf.predict_proba(data.X_test))
     return {"seed": seed, "net": "Residual", "dropout": dropout, "epochs": clf.resolved_params_["epochs"],
             "test_accuracy": clf.score(data.X_test, data.y_test), "train_loop_s": round(clf.fit_seconds_, 1),
             "fit_s": round(fit_s, 1)}
@@ -192,12 +196,31 @@ def tta(paths: list[str]) -> list[dict]:
     return rows
 
 
-def ensemble(paths: list[str]) -> dict:
+def _test_probabilities(path: str, X: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(name, test probabilities) of each net in ``path``: a .npy file of them, a saved classifier, or each member
+    of a saved ensemble (classes 0-9 in order, as every MNIST model here has)."""
+    if path.endswith(".npy"):
+        return [(path, np.load(path))]
+    model = persist.load(path).estimator
+    if hasattr(model, "members_"):
+        return [(f"{path}[member {i}]", m.predict_proba(X)) for i, m in enumerate(model.members_)]
+    return [(path, model.predict_proba(X))]
+
+
+def ensemble(paths: list[str], subsets: bool) -> list[dict]:
+    """Each net's accuracy and that of all of them averaged; with ``subsets`` also every combination of two or more
+    (all of them listed, so that none is picked for its luck on the test set)."""
     data = mnist()
-    models = [persist.load(path).estimator for path in paths]
-    proba = np.mean([m.predict_proba(data.X_test) for m in models], axis=0)
-    return {"models": paths, "members": [float(m.score(data.X_test, data.y_test)) for m in models],
-            "ensemble": float(np.mean(models[0].classes_[proba.argmax(1)] == data.y_test))}
+    nets = [net for path in paths for net in _test_probabilities(path, data.X_test)]
+
+    def acc(p):
+        return float(np.mean(p.argmax(1) == data.y_test))
+
+    rows = [{"members": {name: acc(p) for name, p in nets}, "ensemble": acc(np.mean([p for _, p in nets], axis=0))}]
+    sizes = range(2, len(nets)) if subsets else []
+    rows += [{"nets": [name for name, _ in combo], "ensemble": acc(np.mean([p for _, p in combo], axis=0))}
+             for k in sizes for combo in itertools.combinations(nets, k)]
+    return rows
 
 
 def main() -> None:
@@ -209,17 +232,19 @@ def main() -> None:
     parser.add_argument("--decay", type=float, default=0.999, help="EMA decay per step")
     parser.add_argument("--smoothing", type=float, default=0.1, help="label smoothing")
     parser.add_argument("--dropout", type=float, default=0.2, help="dropout before the output layer (residual)")
-    args = parser.parse_args()
+    parser.add_argument("--proba-out", help="write the residual net's test probabilities to this .npy file")
+    parser.add_argument("--subsets", action="store_true", help="ensemble: score every combination of the nets too")
+    args = parser.parse_intermixed_args()  # flags may come between the part and the models
     if args.part == "ema":
         rows = [ema(args.seed, args.epochs, args.decay)]
     elif args.part == "smooth":
         rows = [smooth(args.seed, args.epochs, args.smoothing)]
     elif args.part == "residual":
-        rows = [residual(args.seed, args.epochs, args.dropout)]
+        rows = [residual(args.seed, args.epochs, args.dropout, args.proba_out)]
     elif args.part == "tta":
         rows = tta(args.models)
     else:
-        rows = [ensemble(args.models)]
+        rows = ensemble(args.models, args.subsets)
     for row in rows:
         print(json.dumps(row))
 
