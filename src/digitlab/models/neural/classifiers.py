@@ -181,7 +181,7 @@ CNN_NETS = ("CNN", "PoolFirstCNN", "FastCNN")  # the nets a CNNClassifier builds
 _CNN_PARAMS = {
     "preset": Param("standard", "{'standard', 'fast'}",
                     "Fills every parameter left as None (see CNN_PRESETS): 'standard' is the accurate net (99.7% "
-                    "on MNIST, ~7 min on 2 cores), 'fast' a tiny net trained one epoch (99.2%, ~5 s).",
+                    "on MNIST, 7-8 min on 2 cores), 'fast' a tiny net trained one epoch (99.2%, 4-7 s).",
                     (StrOptions(set(CNN_PRESETS)),)),
     "net": Param(None, "{'CNN', 'PoolFirstCNN', 'FastCNN'} or None",
                  f"The network (digitlab.models.neural.networks): 'CNN' seven conv-BN layers (the standard preset), "
