@@ -4,15 +4,17 @@
     .venv/bin/python benchmarks/cnn_variants.py smooth --seed 0 [--smoothing 0.1]
     .venv/bin/python benchmarks/cnn_variants.py residual --seed 0 [--dropout 0.2] [--proba-out residual-s0.npy]
     .venv/bin/python benchmarks/cnn_variants.py tta  /tmp/cnn-r2/all-s0/cnn.safetensors ...
-    .venv/bin/python benchmarks/cnn_variants.py ensemble [--subsets] /tmp/cnn-r2/all-s0/cnn.safetensors residual-s0.npy ...
+    .venv/bin/python benchmarks/cnn_variants.py ensemble [--subsets] /tmp/cnn-r2/all-s0/cnn.safetensors \
+        residual-s0.npy ...
 
 ``ema``: the standard CNN on every image (``validation_fraction=0``) with an exponential moving average of its
 weights and batch-norm buffers kept after every step (PyTorch's ``AveragedModel``), added to the library's
 training loop from outside; prints the test accuracy of the averaged weights and of the last ones, and the fit
 seconds. ``residual``: another net, not in the library, through the same training loop and the standard preset's
 recipe: conv3 then max-pool, batch norm, ReLU at each of 28x28 -> 14x14 and 14x14 -> 7x7, a one-conv residual
-block (x + ReLU(BN(conv3(x)))) at each width, global average pooling, dropout, a linear layer. ``tta``: test-time augmentation of saved models (probabilities averaged over the digit as given, shifted
-one pixel each way and rotated 5 degrees each way). ``ensemble``: probabilities of saved models averaged (a
+block (x + ReLU(BN(conv3(x)))) at each width, global average pooling, dropout, a linear layer. ``tta``:
+test-time augmentation of saved models (probabilities averaged over the digit as given, shifted one pixel each
+way and rotated 5 degrees each way). ``ensemble``: probabilities of saved models averaged (a
 ``.npy`` file stands for a net the library cannot load, the residual one: its test probabilities, written by
 ``--proba-out``); a saved ensemble counts as its members, each scored alone. One JSON line per result.
 """

@@ -1,6 +1,6 @@
 """Where a trained denoiser's error lies at uniform:HIGH, and what cheap fixes after training give: the squared
 error by clean grey level, a projection onto the values the noise allows, flipped views averaged, several
-models averaged. Each model denoises the same noisy test arrays as ``neural.py denoise`` (seed 0 + 2).
+models averaged. Each model denoises the same noisy test arrays as ``neural.py denoise --seed SEED``.
 
     .venv/bin/python benchmarks/denoise_probe.py MODEL.safetensors [MODEL2.safetensors ...] [--noise uniform:100]
 
@@ -12,22 +12,27 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 
-import digitlab
-from digitlab.data.datasets import load_dataset
-from digitlab.data.noise import parse_noise
-from digitlab.evaluation.metrics import denoise_scores
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from neural import noisy_test_images  # noqa: E402  (beside this script)
+
+import digitlab  # noqa: E402
+from digitlab.data.datasets import load_dataset  # noqa: E402
+from digitlab.data.noise import parse_noise  # noqa: E402
+from digitlab.evaluation.metrics import denoise_scores  # noqa: E402
 
 LEVELS = [("0 (background)", 0, 0), ("1-49", 1, 49), ("50-204", 50, 204), ("205-252", 205, 252), ("253-255", 253, 255)]
-# name -> (view, its inverse) on (n, 28, 28) arrays
+# name -> view of (n, 28, 28) arrays; each is its own inverse, so the same function turns the output back
 FLIPS = {
-    "as is": (lambda a: a, lambda a: a),
-    "left-right": (lambda a: a[:, :, ::-1], lambda a: a[:, :, ::-1]),
-    "up-down": (lambda a: a[:, ::-1], lambda a: a[:, ::-1]),
-    "turned 180": (lambda a: a[:, ::-1, ::-1], lambda a: a[:, ::-1, ::-1]),
-    "transposed": (lambda a: a.transpose(0, 2, 1), lambda a: a.transpose(0, 2, 1)),
+    "as is": lambda a: a,
+    "left-right": lambda a: a[:, :, ::-1],
+    "up-down": lambda a: a[:, ::-1],
+    "turned 180": lambda a: a[:, ::-1, ::-1],
+    "transposed": lambda a: a.transpose(0, 2, 1),
 }
 
 
@@ -40,9 +45,9 @@ def views(model, noisy: np.ndarray) -> dict[str, np.ndarray]:
     """The model's output for each flipped view of the noisy images, flipped back, as float rows."""
     images = noisy.reshape(-1, 28, 28).astype(np.float32)
     out = {}
-    for name, (view, back) in FLIPS.items():
-        cleaned = model.predict(np.ascontiguousarray(view(images)).reshape(len(images), -1))
-        out[name] = back(cleaned.reshape(-1, 28, 28).astype(np.float32)).reshape(len(images), -1)
+    for name, flip in FLIPS.items():
+        cleaned = model.predict(np.ascontiguousarray(flip(images)).reshape(len(images), -1))
+        out[name] = flip(cleaned.reshape(-1, 28, 28).astype(np.float32)).reshape(len(images), -1)
     return out
 
 
@@ -58,12 +63,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+")
     ap.add_argument("--noise", default="uniform:100")
-    ap.add_argument("--seed", type=int, default=0, help="neural.py denoise's --seed: the test noise uses seed + 2")
+    ap.add_argument("--seed", type=int, default=0, help="neural.py denoise's --seed")
     ap.add_argument("--data", default=os.environ.get("DIGITLAB_DATA", "/work/shared/datasets"))
     args = ap.parse_args()
     noise = parse_noise(args.noise)
     clean = load_dataset("mnist", args.data, download=False).X_test
-    noisy = noise.apply(clean, seed=args.seed + 2)
+    noisy = noisy_test_images(noise, clean, args.seed)
     averaged = []
     for path in args.models:
         model = digitlab.load_model(path)

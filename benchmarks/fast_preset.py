@@ -28,7 +28,7 @@ VARIANTS = {
     "pool-first": {},  # today's preset: PoolFirstCNN, conv-pool-BN-ReLU blocks
     "pool-first-32": {"widths": (16, 32, 32)},  # a narrower last block
     "pool-first-b256": {"batch_size": 256, "lr": 0.02},  # larger batches
-    "pool-first-holdout": {"validation_fraction": 0.05},  # 5 % held out to validate the epoch
+    "pool-first-holdout": {"validation_fraction": 0.05},  # pool-first with its 5 % hold-out named, beside -all
     "pool-first-all": {"validation_fraction": 0.0},  # every image trained on
     "pool-first-bf16": {"precision": "bfloat16"},  # bfloat16 mixed precision (AMX on an Intel Xeon)
 }

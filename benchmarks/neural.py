@@ -143,6 +143,11 @@ def reader(out: Path):
     return None, None
 
 
+def noisy_test_images(noise, clean_test: np.ndarray, seed: int) -> np.ndarray:
+    """The noisy test arrays every denoiser of a run is scored on (the training copy uses ``seed + 1``)."""
+    return noise.apply(clean_test, seed=seed + 2)
+
+
 def run_denoise(data, args, out: Path) -> None:
     ref_name, ref = reader(out)
     n_test = args.n_test
@@ -150,7 +155,7 @@ def run_denoise(data, args, out: Path) -> None:
     for spec in args.noise:
         noise = parse_noise(spec)
         noisy_train = noise.apply(data.X_train, seed=args.seed + 1)
-        noisy_test = noise.apply(clean_test, seed=args.seed + 2)
+        noisy_test = noisy_test_images(noise, clean_test, args.seed)
         print(f"{spec}: noisy input PSNR {denoise_scores(clean_test, noisy_test, noisy_test)['noisy_psnr']:.1f} dB",
               flush=True)
         for method in args.denoisers:
