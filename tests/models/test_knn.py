@@ -110,6 +110,23 @@ def test_training_blocks_are_merged_exactly(digits, monkeypatch):
     np.testing.assert_array_equal(dist, expected[0])
 
 
+@pytest.mark.parametrize("torch_gemm", [False, True], ids=["numpy-gemm", "torch-gemm"])
+def test_either_gemm_finds_scikit_learns_neighbours(digits, monkeypatch, torch_gemm):
+    """The scores come from NumPy's or PyTorch's GEMM depending on the CPU and the width; both give the exact
+    neighbours, the ones scikit-learn finds, and the default classifier predicts the same with either."""
+    from digitlab.models import knn
+
+    X, y, Xt, _ = digits
+    monkeypatch.setattr(knn, "_torch_multiplies", lambda columns: torch_gemm)
+    dist, ind = FastKNNClassifier(deskew=False, n_components=None, n_neighbors=5).fit(X, y).kneighbors(Xt)
+    ref_dist, ref_ind = KNeighborsClassifier(n_neighbors=5).fit(X, y).kneighbors(Xt)
+    np.testing.assert_array_equal(ind, ref_ind)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12)
+    predicted = FastKNNClassifier().fit(X, y).predict(Xt)
+    monkeypatch.setattr(knn, "_torch_multiplies", lambda columns: not torch_gemm)
+    np.testing.assert_array_equal(FastKNNClassifier().fit(X, y).predict(Xt), predicted)
+
+
 def test_projection_and_deskewing_keep_accuracy_close_to_exact(digits):
     X, y, Xt, yt = digits
     exact = FastKNNClassifier(deskew=False, n_components=None).fit(X, y).score(Xt, yt)
