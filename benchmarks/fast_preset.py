@@ -31,6 +31,7 @@ VARIANTS = {
     "pool-first-holdout": {"validation_fraction": 0.05},  # pool-first with its 5 % hold-out named, beside -all
     "pool-first-all": {"validation_fraction": 0.0},  # every image trained on
     "pool-first-bf16": {"precision": "bfloat16"},  # bfloat16 mixed precision (AMX on an Intel Xeon)
+    "pool-first-f32": {"precision": "float32"},  # the preset's arithmetic until its precision became "auto"
 }
 
 

@@ -28,7 +28,9 @@ MAX_BYTES = 1_000_000  # ... and its file stay under this
 # The fast preset, trained longer and with every augmentation (OUTSIDE_AUGMENT: affine, elastic, stroke width,
 # blur), for digits by other hands, pens and cameras: measured in benchmarks/RESULTS.md ("The shipped pretrained
 # CNN", "Outside MNIST").
-PARAMS = {"preset": "fast", "net": "FastCNN", "epochs": 14, **OUTSIDE_AUGMENT, "validation_fraction": 0.0}
+# float32: the shipped file was built so, and the fast preset's "auto" would pick by the building CPU.
+PARAMS = {"preset": "fast", "net": "FastCNN", "epochs": 14, **OUTSIDE_AUGMENT, "validation_fraction": 0.0,
+          "precision": "float32"}
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src" / "digitlab" / "models" / "pretrained" / "mnist-cnn.safetensors"
 
 

@@ -53,8 +53,8 @@ def test_cuda_on_a_machine_without_one_is_one_sentence_before_any_work(no_gpu):
 def test_device_cpu_retrains_the_fixture_cnn_to_exactly_its_recorded_predictions(mini):
     # The recipe of tests/fixtures/models/make_fixtures.py, with explicit epochs (no preset scaling).
     expected = dict(np.load(FIXTURES / "expected.npz"))
-    model = registry.make("cnn", {"preset": "fast", "net": "FastCNN", "epochs": 2, "n_threads": 1, "device": "cpu"},
-                          seed=0)
+    model = registry.make("cnn", {"preset": "fast", "net": "FastCNN", "epochs": 2, "n_threads": 1, "device": "cpu",
+                                  "precision": "float32"}, seed=0)
     model.fit(mini.X_train[:600], mini.y_train[:600])
     np.testing.assert_array_equal(model.predict(expected["probe"]), expected["cnn.predict"])
     # The fixture was recorded on another CPU: oneDNN picks its float32 kernels by instruction set (AVX2, AVX-512,

@@ -221,7 +221,7 @@ def test_fresh_noise_is_refused_when_it_cannot_apply(noisy):
 def test_precision_presets_and_auto():
     assert neural.resolve_precision("float32") == "float32"
     assert neural.resolve_precision("auto") in ("float32", "bfloat16")
-    assert CNNClassifier(preset="fast")._resolved()["precision"] == "float32"
+    assert CNNClassifier(preset="fast")._resolved()["precision"] == "auto"
     assert CNNClassifier(preset="standard")._resolved()["precision"] == "auto"
     assert CNNClassifier(preset="fast", precision="bfloat16")._resolved()["precision"] == "bfloat16"
 

@@ -135,8 +135,9 @@ class LeNet5Classifier(_ClassifierBase):
 
 # The CNN's two presets (measured on full MNIST, 2-core CPU, benchmarks/RESULTS.md): "standard" 99.69% on
 # average over seeds 0-2 in about 7 min of training on both cores (18 epochs), "fast" 99.2% in a median of 4.3 s
-# (PoolFirstCNN; FastCNN, its net until issue 14, gave 99.1% in 5.5 s in the same run). Those on an AMD EPYC; on
-# an Intel Xeon with AMX, 7.7 min and 6.1-6.5 s. A CNNClassifier parameter left as None takes its preset's value.
+# (PoolFirstCNN, float32; FastCNN, its net until issue 14, gave 99.1% in 5.5 s in the same run). Those on an AMD
+# EPYC; on an Intel Xeon with AMX, 7.7 min, and 99.1% in 4.9 s in bfloat16 (7.3 s in float32). A CNNClassifier
+# parameter left as None takes its preset's value.
 CNN_PRESETS: dict[str, dict[str, Any]] = {
     # Every image trained on, the one-cycle schedule run to its end: over seeds 0-2 that gave 0.9969 +- 0.0001,
     # against 0.9964 +- 0.0010 holding 5 % out, where early stopping once ended a run at epoch 15 of 18 (0.9953),
@@ -144,10 +145,11 @@ CNN_PRESETS: dict[str, dict[str, Any]] = {
     "standard": dict(net="CNN", widths=(32, 64, 128), dropout=0.4, epochs=18, batch_size=128, lr=3e-3,
                      rotation=10.0, zoom=0.1, shift=2.0, elastic=0.0, stroke=0.0, blur=0.0, precision="auto",
                      validation_fraction=0.0),
-    # float32: on the EPYC bfloat16 gained little on a net this small and cost 0.1 point after its single epoch
-    # (0.9899 vs 0.9909, FastCNN); on the Xeon, where AMX computes it, it made the epoch 1.5x faster (4.0 s) for
-    # 0.0005 of accuracy (PoolFirstCNN, seeds 0-2): to be settled on both CPUs. No augmentation: it is the preset
-    # for speed. With FastCNN, every augmentation on (rotation 10, zoom 0.1, shift 2, elastic 2, stroke 1, blur 1)
+    # precision "auto", as the standard preset: bfloat16 where the CPU computes it natively. On the Xeon (AMX)
+    # it made the single epoch 1.5x faster (4.0 s against 6.1-6.5 s) for 0.0005 of accuracy (PoolFirstCNN,
+    # seeds 0-2, benchmarks/fast_preset.py pool-first against pool-first-f32); on the EPYC (AVX512-BF16) it
+    # gained 23 % and cost 0.1 point (0.9899 vs 0.9909, FastCNN, an earlier round). No augmentation: it is the
+    # preset for speed. With FastCNN, every augmentation on (rotation 10, zoom 0.1, shift 2, elastic 2, stroke 1, blur 1)
     # raised its accuracy on digits from outside MNIST from 0.923 to 0.954 (benchmarks/outside.py, seeds 0-2) with
     # MNIST's unchanged (0.9911 -> 0.9909), but made its epoch 10-50 % longer (12.2 s against a median of 11.1 s;
     # 11.7 s against 7.9 s in an earlier pair): the shipped pretrained model trains with it instead
@@ -155,7 +157,7 @@ CNN_PRESETS: dict[str, dict[str, Any]] = {
     # Its single epoch holds 5 % out: every image gave 0.9915 on average over seeds 0-2 against 0.9921, in the same
     # time (benchmarks/fast_preset.py, pool-first-all against pool-first-holdout).
     "fast": dict(net="PoolFirstCNN", widths=(16, 32, 64), dropout=0.1, epochs=1, batch_size=128, lr=1e-2,
-                 rotation=0.0, zoom=0.0, shift=0.0, elastic=0.0, stroke=0.0, blur=0.0, precision="float32",
+                 rotation=0.0, zoom=0.0, shift=0.0, elastic=0.0, stroke=0.0, blur=0.0, precision="auto",
                  validation_fraction=0.05),
 }
 # Every training-time augmentation, at the ranges that raised accuracy on digits from outside MNIST most without
@@ -183,7 +185,7 @@ CNN_NETS = ("CNN", "PoolFirstCNN", "FastCNN")  # the nets a CNNClassifier builds
 _CNN_PARAMS = {
     "preset": Param("standard", "{'standard', 'fast'}",
                     "Fills every parameter left as None (see CNN_PRESETS): 'standard' is the accurate net (99.7% "
-                    "on MNIST, 7-8 min on 2 cores), 'fast' a tiny net trained one epoch (99.2%, 4-7 s).",
+                    "on MNIST, 7-8 min on 2 cores), 'fast' a tiny net trained one epoch (99.1-99.2%, 4-5 s).",
                     (StrOptions(set(CNN_PRESETS)),)),
     "net": Param(None, "{'CNN', 'PoolFirstCNN', 'FastCNN'} or None",
                  f"The network (digitlab.models.neural.networks): 'CNN' seven conv-BN layers (the standard preset), "
