@@ -146,14 +146,14 @@ CNN_PRESETS: dict[str, dict[str, Any]] = {
                      rotation=10.0, zoom=0.1, shift=2.0, elastic=0.0, stroke=0.0, blur=0.0, precision="auto",
                      validation_fraction=0.0),
     # precision "auto", as the standard preset: bfloat16 where the CPU computes it natively. On the Xeon (AMX)
-    # it made the single epoch 1.5x faster (4.0 s against 6.1-6.5 s) for 0.0005 of accuracy (PoolFirstCNN,
-    # seeds 0-2, benchmarks/fast_preset.py pool-first against pool-first-f32); on the EPYC (AVX512-BF16) it
-    # gained 23 % and cost 0.1 point (0.9899 vs 0.9909, FastCNN, an earlier round). No augmentation: it is the
-    # preset for speed. With FastCNN, every augmentation on (rotation 10, zoom 0.1, shift 2, elastic 2, stroke 1, blur 1)
-    # raised its accuracy on digits from outside MNIST from 0.923 to 0.954 (benchmarks/outside.py, seeds 0-2) with
-    # MNIST's unchanged (0.9911 -> 0.9909), but made its epoch 10-50 % longer (12.2 s against a median of 11.1 s;
-    # 11.7 s against 7.9 s in an earlier pair): the shipped pretrained model trains with it instead
-    # (scripts/build_pretrained.py, FastCNN).
+    # it made the single epoch 1.5x faster (4.9 s against 7.3 s in one run, 4.0 s against 6.1-6.5 s in another)
+    # for 0.0005 of accuracy (PoolFirstCNN, seeds 0-2, benchmarks/fast_preset.py pool-first against
+    # pool-first-f32); on the EPYC (AVX512-BF16) it gained 23 % and cost 0.1 point (0.9899 vs 0.9909, FastCNN,
+    # an earlier round). No augmentation: it is the preset for speed. With FastCNN, every augmentation on
+    # (rotation 10, zoom 0.1, shift 2, elastic 2, stroke 1, blur 1) raised its accuracy on digits from outside
+    # MNIST from 0.923 to 0.954 (benchmarks/outside.py, seeds 0-2) with MNIST's unchanged (0.9911 -> 0.9909), but
+    # made its epoch 10-50 % longer (12.2 s against a median of 11.1 s; 11.7 s against 7.9 s in an earlier pair):
+    # the shipped pretrained model trains with it instead (scripts/build_pretrained.py, FastCNN).
     # Its single epoch holds 5 % out: every image gave 0.9915 on average over seeds 0-2 against 0.9921, in the same
     # time (benchmarks/fast_preset.py, pool-first-all against pool-first-holdout).
     "fast": dict(net="PoolFirstCNN", widths=(16, 32, 64), dropout=0.1, epochs=1, batch_size=128, lr=1e-2,
