@@ -97,11 +97,13 @@ def test_chunks_and_threads_do_not_change_the_answer(digits):
         np.testing.assert_array_equal(d2, dist)
 
 
-def test_training_blocks_are_merged_exactly(digits, monkeypatch):
+@pytest.mark.parametrize("torch_gemm", [False, True], ids=["numpy-gemm", "torch-gemm"])
+def test_training_blocks_are_merged_exactly(digits, monkeypatch, torch_gemm):
     """The running top-k over training blocks (used above 65,536 rows) equals the one-block search."""
     from digitlab.models import knn
 
     X, y, Xt, _ = digits
+    monkeypatch.setattr(knn, "_torch_multiplies", lambda columns: torch_gemm)
     model = FastKNNClassifier(deskew=False, n_components=None).fit(X, y)
     expected = model.kneighbors(Xt)
     monkeypatch.setattr(knn, "_BLOCK", 256)  # 12 blocks of 256 rows for 3,000 training images
