@@ -25,12 +25,12 @@ from digitlab.models.neural import CNNClassifier  # noqa: E402
 # name -> parameters on top of preset="fast"; each step of the preset's history, in order
 VARIANTS = {
     "fast-cnn": {"net": "FastCNN"},  # the preset before issue 14's round two: conv-BN-ReLU-pool blocks
-    "pool-first": {},  # today's preset: PoolFirstCNN, conv-pool-BN-ReLU blocks
+    "pool-first": {},  # today's preset: PoolFirstCNN, conv-pool-BN-ReLU blocks, precision "auto"
     "pool-first-32": {"widths": (16, 32, 32)},  # a narrower last block
     "pool-first-b256": {"batch_size": 256, "lr": 0.02},  # larger batches
     "pool-first-holdout": {"validation_fraction": 0.05},  # pool-first with its 5 % hold-out named, beside -all
     "pool-first-all": {"validation_fraction": 0.0},  # every image trained on
-    "pool-first-bf16": {"precision": "bfloat16"},  # bfloat16 mixed precision (AMX on an Intel Xeon)
+    "pool-first-bf16": {"precision": "bfloat16"},  # bfloat16 forced; "auto" picks it where the CPU has it
     "pool-first-f32": {"precision": "float32"},  # the preset's arithmetic until its precision became "auto"
 }
 

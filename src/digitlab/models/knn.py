@@ -140,7 +140,7 @@ def _map_chunks(n_rows: int, chunk_size: int, n_threads: int, work: Callable[[sl
 # --------------------------------------------------------------------------------------------------------------
 
 @functools.cache
-def _intel_cpu() -> bool:
+def _mkl_on_intel() -> bool:
     """Whether PyTorch's GEMM is Intel's MKL running on an Intel CPU, where MKL takes its fast path."""
     if not torch.backends.mkl.is_available():
         return False
@@ -163,7 +163,7 @@ def _torch_multiplies(columns: int) -> bool:
     decided by the CPU's vendor and the width, never by timing both at run time, so that one machine always
     computes the same scores. For the default classifier on the Xeon, prediction (10,000 against 60,000)
     fell from 0.99-1.02 s to 0.85-0.90 s, with the same predictions."""
-    return columns <= _TORCH_GEMM_MAX_COLUMNS and _intel_cpu()
+    return columns <= _TORCH_GEMM_MAX_COLUMNS and _mkl_on_intel()
 
 
 def _gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
