@@ -33,6 +33,7 @@ BEFORE = {
                                   **AUGMENTS, **NET, **HOLDOUT),
     "DAEMLPDenoiser": dict(n_latent=10, epochs=5, batch_size=64, lr=1e-3, weight_decay=0.0, schedule="constant",
                            validation_fraction=0.1, patience=3),
+    # epochs 20 -> 12 and lr 3e-3 -> 6e-3 in round two (issue 14, seventh session); saved files keep their own
     "ConvDenoiser": dict(width=16, n_blocks=2, epochs=12, batch_size=128, lr=6e-3, weight_decay=1e-4,
                          schedule="onecycle", precision="auto", noise=None, validation_fraction=0.02, patience=3),
 }
