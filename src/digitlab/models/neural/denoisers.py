@@ -86,8 +86,8 @@ class ConvDenoiser(_DenoiserBase):
     """A small U-Net denoiser (28 -> 14 -> 7 and back, skip connections, batch norm) trained on L2 loss with
     AdamW and a one-cycle schedule. Inputs are centred on the noisy training set's mean, so it copes with
     heavy, unclipped noise. With its defaults (12 epochs) and fresh noise (``digitlab denoise dae-conv``) it
-    measured 30.21 dB at uniform:100 in 7.2 minutes on 2 cores and 22.00 dB at uniform:500 (knn-denoise: 11.97 dB),
-    benchmarks/RESULTS.md; ``epochs=20, lr=3e-3`` gives 30.28 dB and 22.07 dB in 1.7x the time.
+    measured 30.21 dB at uniform:100 in 7.2-7.5 minutes on 2 cores and 22.00 dB at uniform:500 (knn-denoise:
+    11.97 dB), benchmarks/RESULTS.md; ``epochs=20, lr=3e-3`` gives 30.28 dB and 22.07 dB in 1.7x the time.
     """
 
     _net_names = ("ConvDenoiser",)
@@ -104,7 +104,7 @@ class ConvDenoiser(_DenoiserBase):
                        "as given. The validation split always uses X as given.", (str, None)),
     }
     # 12 epochs at a peak rate of 6e-3 (benchmarks/RESULTS.md, "Seventh session" under dae-conv): 30.21 dB at
-    # uniform:100 in 7.2 min on 2 cores, +10.03 dB over knn-denoise at uniform:500. The defaults before, 20 epochs
+    # uniform:100 in 7.2-7.5 min on 2 cores, +10.03 dB over knn-denoise at uniform:500. The defaults before, 20 epochs
     # at 3e-3, gave 30.28 dB and +10.10 dB for 1.7x the time; 12 epochs at 3e-3 only 30.10 dB, 14 at 3e-3 +9.99 dB.
     _shared_defaults = dict(epochs=12, lr=6e-3, weight_decay=1e-4, validation_fraction=0.02, patience=3)
 
