@@ -180,7 +180,7 @@ def run_denoise(data, args, out: Path) -> None:
             cleaned = np.asarray(model.predict(noisy_test)).astype(np.uint8)
             predict_s = time.perf_counter() - t0
             scores = denoise_scores(clean_test, noisy_test, cleaned)
-            readable = accuracy(data.y_test[:n_test], ref.predict(cleaned)) if ref is not None else None
+            readable = accuracy(data.y_test[:n_test], ref.predict(cleaned))
             if method != "knn-denoise":
                 neural.save_net(model, out / f"{method}-{spec.replace(':', '')}{args.tag}.safetensors")
             params = {k: v for k, v in model.get_params().items() if k != "progress"}
@@ -188,9 +188,8 @@ def run_denoise(data, args, out: Path) -> None:
                    "readability": readable, "reader": ref_name, "fit_s": fit_s, "predict_s": predict_s,
                    "load_before": load_before, "load_after": load_avg()}
             record(out, row)
-            read = f"{readable:.4f}" if readable is not None else "n/a"
-            print(f"| {spec} | {method} | {scores['rmse']:.2f} | {scores['psnr']:.2f} | {scores['ssim']:.3f} | {read} | "
-                  f"{fit_s:.0f} s | {predict_s:.1f} s |", flush=True)
+            print(f"| {spec} | {method} | {scores['rmse']:.2f} | {scores['psnr']:.2f} | {scores['ssim']:.3f} | "
+                  f"{readable:.4f} | {fit_s:.0f} s | {predict_s:.1f} s |", flush=True)
 
 
 def main(argv=None) -> int:

@@ -87,7 +87,7 @@ class ConvDenoiser(_DenoiserBase):
     AdamW and a one-cycle schedule. Inputs are centred on the noisy training set's mean, so it copes with
     heavy, unclipped noise. With its defaults (12 epochs) and fresh noise (``digitlab denoise dae-conv``) it
     measured 30.21 dB at uniform:100 in 7.2-7.5 minutes on 2 cores and 22.00 dB at uniform:500 (knn-denoise:
-    11.97 dB), benchmarks/RESULTS.md; ``epochs=20, lr=3e-3`` gives 30.28 dB and 22.07 dB in 1.7x the time.
+    11.97 dB), benchmarks/RESULTS.md; ``epochs=20, lr=3e-3`` gives 30.28 dB and 22.07 dB in 1.7x the epochs.
     """
 
     _net_names = ("ConvDenoiser",)
@@ -105,7 +105,7 @@ class ConvDenoiser(_DenoiserBase):
     }
     # 12 epochs at a peak rate of 6e-3 (benchmarks/RESULTS.md, "Seventh session" under dae-conv): 30.21 dB at
     # uniform:100 in 7.2-7.5 min on 2 cores, +10.03 dB over knn-denoise at uniform:500. The defaults before, 20 epochs
-    # at 3e-3, gave 30.28 dB and +10.10 dB for 1.7x the time; 12 epochs at 3e-3 only 30.10 dB, 14 at 3e-3 +9.99 dB.
+    # at 3e-3, gave 30.28 dB and +10.10 dB for 1.7x the epochs; 12 epochs at 3e-3 only 30.10 dB, 14 at 3e-3 +9.99 dB.
     _shared_defaults = dict(epochs=12, lr=6e-3, weight_decay=1e-4, validation_fraction=0.02, patience=3)
 
     def _net_spec(self):
