@@ -125,7 +125,8 @@ def train(
     holdout: Optional[float] = typer.Option(None, "--holdout", help="csv:PATH datasets: share of the rows held "
                                             "out as the test split (default 0.2; 0 trains on every row)."),
     preset: Optional[str] = typer.Option(None, "--preset", help="cnn and cnn-ensemble: standard (99.7%, "
-                                         "7-8 min of training on 2 cores) or fast (99.1-99.2% in 4-5 s)."),
+                                         "7-8 min of training on 2 cores with native bfloat16, about 23 min with "
+                                         "AVX2 only) or fast (99.1-99.2% in 4-5 s; about 11 s with AVX2 only)."),
     scheduler: Optional[str] = EnsembleSchedulerOpt,
     seed: Optional[int] = RunSeedOpt,
     o: Options = None,

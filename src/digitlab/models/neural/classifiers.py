@@ -185,7 +185,8 @@ CNN_NETS = ("CNN", "PoolFirstCNN", "FastCNN")  # the nets a CNNClassifier builds
 _CNN_PARAMS = {
     "preset": Param("standard", "{'standard', 'fast'}",
                     "Fills every parameter left as None (see CNN_PRESETS): 'standard' is the accurate net (99.7% "
-                    "on MNIST, 7-8 min on 2 cores), 'fast' a tiny net trained one epoch (99.1-99.2%, 4-5 s).",
+                    "on MNIST, 7-8 min on 2 cores with native bfloat16, about 23 min with AVX2 only), 'fast' a tiny "
+                    "net trained one epoch (99.1-99.2%, 4-5 s; about 11 s with AVX2 only).",
                     (StrOptions(set(CNN_PRESETS)),)),
     "net": Param(None, "{'CNN', 'PoolFirstCNN', 'FastCNN'} or None",
                  f"The network (digitlab.models.neural.networks): 'CNN' seven conv-BN layers (the standard preset), "
