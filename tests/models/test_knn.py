@@ -137,6 +137,43 @@ def test_the_default_classifier_predicts_the_same_with_either_gemm(digits, monke
     np.testing.assert_array_equal(*predictions)
 
 
+def test_projected_search_finds_the_exact_nearest_in_the_projected_space(digits):
+    """Narrow rows take the tiled path (group minima tile by tile, candidates' scores recomputed): its neighbours
+    are the exact nearest of a float64 brute-force search over the same projected features."""
+    from digitlab.models import knn
+
+    X, y, Xt, _ = digits
+    model = FastKNNClassifier(deskew=False, n_components=20, rerank=None, n_neighbors=6).fit(X, y)
+    assert model._fit_matrix_.shape[1] <= knn._TILED_MAX_COLUMNS
+    train = model._fit_matrix_[:len(X), :-1].astype(np.float64)
+    queries = model._query_features(Xt).astype(np.float64)
+    sq = ((queries[:, None, :] - train[None, :, :]) ** 2).sum(axis=2)
+    ref_ind = np.argsort(sq, axis=1, kind="stable")[:, :6]
+    dist, ind = model.kneighbors(Xt)
+    np.testing.assert_array_equal(ind, ref_ind)
+    np.testing.assert_allclose(dist, np.sqrt(np.take_along_axis(sq, ref_ind, axis=1)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("torch_gemm", [False, True], ids=["numpy-gemm", "torch-gemm"])
+@pytest.mark.parametrize("block", [65536, 256], ids=["one-block", "12-blocks"])
+def test_tiles_and_whole_block_scores_find_the_same_neighbours(digits, monkeypatch, torch_gemm, block):
+    from digitlab.models import knn
+
+    X, y, Xt, _ = digits
+    monkeypatch.setattr(knn, "_torch_multiplies", lambda columns: torch_gemm)
+    monkeypatch.setattr(knn, "_BLOCK", block)
+    model = FastKNNClassifier(n_neighbors=5).fit(X, y)
+    tiled = model.kneighbors(Xt)
+    calls = []
+    whole = knn._candidates_by_scores
+    monkeypatch.setattr(knn, "_candidates_by_scores", lambda *a: calls.append(1) or whole(*a))
+    monkeypatch.setattr(knn, "_TILED_MAX_COLUMNS", 0)  # every width takes the whole block's scores
+    dist, ind = model.kneighbors(Xt)
+    assert calls  # the other path did run
+    np.testing.assert_array_equal(ind, tiled[1])
+    np.testing.assert_allclose(dist, tiled[0], rtol=1e-6)
+
+
 def test_projection_and_deskewing_keep_accuracy_close_to_exact(digits):
     X, y, Xt, yt = digits
     exact = FastKNNClassifier(deskew=False, n_components=None).fit(X, y).score(Xt, yt)

@@ -26,10 +26,13 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   stay integers, which shrinks the norms and the cancellation.
 * Queries go through in chunks of ``chunk_size`` rows and the training rows in blocks of ``_BLOCK``, keeping
   only the running best candidates per query: each thread's score buffer never exceeds
-  ``chunk_size * _BLOCK * 4`` bytes (64 MiB at 256), whatever the training-set size. With 50 components,
-  chunks of 256, 512 and 1,024 queries ran at the same speed; with the classifier's 30 components (a thinner
-  GEMM) 512 and 1,024 predicted 10,000 against 60,000 in 0.65 and 0.64 s against 0.71 s at 256 (medians of 3,
-  quiet machine), so the classifier's default is 512 (128 MiB per thread) and the denoiser's stays 256.
+  ``chunk_size * _BLOCK * 4`` bytes (64 MiB at 256), whatever the training-set size. With up to
+  ``_TILED_MAX_COLUMNS`` columns (projected features) the group minima are taken tile by tile instead, in two
+  buffers of ``chunk_size * _BLOCK / _GROUP`` scores, and the candidates' scores recomputed from their rows.
+  With 50 components, chunks of 256, 512 and 1,024 queries ran at the same speed; with the classifier's 30
+  components (a thinner GEMM) 512 and 1,024 predicted 10,000 against 60,000 in 0.65 and 0.64 s against 0.71 s
+  at 256 (medians of 3, quiet machine, before the tiles), so the classifier's default is 512 and the
+  denoiser's stays 256.
 * Both cores: ``n_jobs`` chunks run side by side, each on single-threaded kernels (see ``_map_chunks``).
   OpenBLAS (SkylakeX kernels on this AMD EPYC) reaches about 94 GFLOP/s per core in float32, close to the
   CPU's peak, so on 784 raw pixels the search cannot get much faster: the gains come from doing less work.
@@ -67,6 +70,15 @@ from . import distortion, features
 _GROUP = 32  # training rows per group in the selection (see the module docstring)
 _BLOCK = 65536  # training rows per score block; a multiple of _GROUP
 _EXTRA = 8  # candidates kept beyond k for the float64 re-ranking
+# Widest rows (components + 1) whose groups' minima are taken tile by tile (``_candidates_by_tiles``). A product of
+# 512 queries and 60,000 rows of 31 columns writes 123 MB of scores and reads them back for the minima: bound by
+# memory, not arithmetic. Tile by tile it stays in cache: the default classifier's prediction (10,000 against
+# 60,000, both cores, AMD EPYC with AVX2 only, the two paths alternated in one process, 7 rounds each) took a median
+# of 0.79 s instead of 0.93 s and 0.85 s instead of 0.96 s in a second run, same predictions, and 37 MiB per
+# thread instead of 128; the default denoiser's (40 components) the same time. On raw pixels (785 columns) the
+# product is bound by arithmetic, and recomputing the candidates' scores would gather 384 rows of 785 per query:
+# those keep the whole block's scores.
+_TILED_MAX_COLUMNS = 64
 
 _WEIGHTS = ("uniform", "distance")
 _F16_MAX = float(np.finfo(np.float16).max)
@@ -189,35 +201,60 @@ def _search_matrix(parts, n_rows: int, d: int) -> np.ndarray:
     return M
 
 
+def _group_members(minima: torch.Tensor, m: int) -> torch.Tensor:
+    """The rows (c, m * _GROUP) of each query's ``m`` groups with the smallest minima. Group g of a block is its rows
+    g, g + n_groups, g + 2 n_groups, ...: its minimum is then an element-wise minimum over _GROUP contiguous runs of
+    scores, which vectorises (see the module docstring)."""
+    n_groups = minima.shape[1]
+    top = torch.topk(minima, min(m, n_groups), dim=1, largest=False, sorted=False).indices
+    return (top[:, :, None] + torch.arange(_GROUP) * n_groups).reshape(len(minima), -1)
+
+
+def _candidates_by_scores(lift: np.ndarray, rows: np.ndarray, m: int, scratch: dict):
+    """Scores and indices (both (c, m * _GROUP)) of the members of each query's best ``m`` groups of ``rows``, from
+    one product of the queries and the whole block, kept in ``scratch``'s score buffer (wide rows)."""
+    c = len(lift)
+    if scratch.get("scores") is None or scratch["scores"].size < c * len(rows):
+        scratch["scores"] = np.empty(c * len(rows), dtype=np.float32)  # the one large buffer (module docstring)
+    S = scratch["scores"][:c * len(rows)].reshape(c, len(rows))
+    _gemm(lift, rows.T, S)
+    cand = _group_members(torch.from_numpy(S.reshape(c, _GROUP, -1).min(axis=1)), m)
+    return torch.gather(torch.from_numpy(S), 1, cand), cand
+
+
+def _candidates_by_tiles(lift: np.ndarray, rows: np.ndarray, m: int, scratch: dict):
+    """As ``_candidates_by_scores``, for narrow rows: the groups' minima are taken tile by tile (tile j is rows
+    j n_groups .. (j + 1) n_groups - 1, the j-th member of every group), so the block's scores are never all in
+    memory; the candidates' scores are then recomputed from their rows."""
+    c, n_groups = len(lift), len(rows) // _GROUP
+    if scratch.get("tiles") is None or scratch["tiles"].size < 2 * c * n_groups:
+        scratch["tiles"] = np.empty(2 * c * n_groups, dtype=np.float32)
+    minima, tile = scratch["tiles"][:2 * c * n_groups].reshape(2, c, n_groups)
+    _gemm(lift, rows[:n_groups].T, minima)
+    for j in range(1, _GROUP):
+        _gemm(lift, rows[j * n_groups:(j + 1) * n_groups].T, tile)
+        np.minimum(minima, tile, out=minima)
+    cand = _group_members(torch.from_numpy(minima), m)
+    members = np.take(rows, cand.numpy().ravel(), axis=0).reshape(c, -1, rows.shape[1])
+    return torch.from_numpy(np.einsum("cnd,cd->cn", members, lift)), cand
+
+
 def _kneighbors(M: np.ndarray, n_fit: int, q: np.ndarray, k: int, scratch: dict) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest stored rows of each query row: float64 distances (ascending) and indices, both (n, k).
 
     ``M`` comes from ``_search_matrix`` (``n_fit`` real rows); ``q`` is one chunk of float32 queries (c, d).
-    ``scratch`` keeps the score buffer between calls.
+    ``scratch`` keeps the score buffers between calls.
     """
     c, d = q.shape
     m = min(k + _EXTRA, n_fit)  # candidates kept per query
     block = min(_BLOCK, len(M))
-    if scratch.get("scores") is None or scratch["scores"].size < c * block:
-        scratch["scores"] = np.empty(c * block, dtype=np.float32)  # the one large buffer (module docstring)
-    scores = scratch["scores"]
     lift = np.empty((c, d + 1), dtype=np.float32)
     np.multiply(q, -2.0, out=lift[:, :d])
     lift[:, d] = 1.0
-    members = torch.arange(_GROUP)
+    candidates = _candidates_by_tiles if d + 1 <= _TILED_MAX_COLUMNS else _candidates_by_scores
     best_s, best_i = [], []
     for b0 in range(0, len(M), block):
-        rows = M[b0:b0 + block]
-        S = scores[:c * len(rows)].reshape(c, len(rows))
-        _gemm(lift, rows.T, S)
-        St = torch.from_numpy(S)
-        # Group g of the block is its rows g, g + n_groups, g + 2 n_groups, ...: a group's minimum is then an
-        # element-wise minimum over _GROUP contiguous runs of scores, which vectorises (see the module docstring).
-        n_groups = len(rows) // _GROUP
-        minima = torch.from_numpy(S.reshape(c, _GROUP, n_groups).min(axis=1))
-        top_groups = torch.topk(minima, min(m, n_groups), dim=1, largest=False, sorted=False).indices
-        cand = (top_groups[:, :, None] + members * n_groups).reshape(c, -1)
-        cand_s = torch.gather(St, 1, cand)
+        cand_s, cand = candidates(lift, M[b0:b0 + block], m, scratch)
         sel = torch.topk(cand_s, min(m, cand.shape[1]), dim=1, largest=False, sorted=False).indices
         best_s.append(torch.gather(cand_s, 1, sel))
         best_i.append(torch.gather(cand, 1, sel) + b0)
@@ -440,9 +477,11 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
         split), for 1.5x the re-ranking work.
     chunk_size : int, default=512
         Queries per chunk. Peak extra memory while predicting is, per thread, about ``chunk_size * 65,536 * 4``
-        bytes of scores (128 MiB at 512) plus ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes
-        for the float64 re-ranking (20 MiB at 512 on raw pixels) and a few MiB for the IDM re-ranking of the
-        queries in doubt, independent of the training-set size. The IDM re-ranking keeps the (deskewed)
+        bytes of scores on raw pixels (128 MiB at 512; with the default 30 components, tile buffers and the
+        candidates' rows instead: 37 MiB in all for one chunk of 512, measured with tracemalloc) plus
+        ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes for the float64 re-ranking (20 MiB at
+        512 on raw pixels) and a few MiB for the IDM re-ranking of the queries in doubt, independent of the
+        training-set size. The IDM re-ranking keeps the (deskewed)
         training images in float16: 2 bytes a pixel, 94 MB for MNIST's 60,000, in memory and in a saved file.
     n_jobs : int or None, default=-1
         Threads for the search (None: 1, -1: all cores).
