@@ -481,8 +481,8 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
         candidates' rows instead: 37 MiB in all for one chunk of 512, measured with tracemalloc) plus
         ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes for the float64 re-ranking (20 MiB at
         512 on raw pixels) and a few MiB for the IDM re-ranking of the queries in doubt, independent of the
-        training-set size. The IDM re-ranking keeps the (deskewed)
-        training images in float16: 2 bytes a pixel, 94 MB for MNIST's 60,000, in memory and in a saved file.
+        training-set size. The IDM re-ranking keeps the (deskewed) training images in float16: 2 bytes a pixel,
+        94 MB for MNIST's 60,000, in memory and in a saved file.
     n_jobs : int or None, default=-1
         Threads for the search (None: 1, -1: all cores).
 
