@@ -155,7 +155,7 @@ def test_projected_search_finds_the_exact_nearest_in_the_projected_space(digits)
 
 
 @pytest.mark.parametrize("torch_gemm", [False, True], ids=["numpy-gemm", "torch-gemm"])
-@pytest.mark.parametrize("block", [65536, 256], ids=["one-block", "12-blocks"])
+@pytest.mark.parametrize("block", [65536, 1024], ids=["one-block", "3-blocks"])
 def test_tiles_and_whole_block_scores_find_the_same_neighbours(digits, monkeypatch, torch_gemm, block):
     from digitlab.models import knn
 

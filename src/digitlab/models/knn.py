@@ -201,6 +201,14 @@ def _search_matrix(parts, n_rows: int, d: int) -> np.ndarray:
     return M
 
 
+def _scratch_buffer(scratch: dict, key: str, size: int) -> np.ndarray:
+    """The first ``size`` float32 values of ``scratch[key]``, a buffer kept from one chunk to the next and grown
+    when a chunk needs more."""
+    if scratch.get(key) is None or scratch[key].size < size:
+        scratch[key] = np.empty(size, dtype=np.float32)
+    return scratch[key][:size]
+
+
 def _group_members(minima: torch.Tensor, m: int) -> torch.Tensor:
     """The rows (c, m * _GROUP) of each query's ``m`` groups with the smallest minima. Group g of a block is its rows
     g, g + n_groups, g + 2 n_groups, ...: its minimum is then an element-wise minimum over _GROUP contiguous runs of
@@ -214,9 +222,7 @@ def _candidates_by_scores(lift: np.ndarray, rows: np.ndarray, m: int, scratch: d
     """Scores and indices (both (c, m * _GROUP)) of the members of each query's best ``m`` groups of ``rows``, from
     one product of the queries and the whole block, kept in ``scratch``'s score buffer (wide rows)."""
     c = len(lift)
-    if scratch.get("scores") is None or scratch["scores"].size < c * len(rows):
-        scratch["scores"] = np.empty(c * len(rows), dtype=np.float32)  # the one large buffer (module docstring)
-    S = scratch["scores"][:c * len(rows)].reshape(c, len(rows))
+    S = _scratch_buffer(scratch, "scores", c * len(rows)).reshape(c, len(rows))  # the one large buffer (docstring)
     _gemm(lift, rows.T, S)
     cand = _group_members(torch.from_numpy(S.reshape(c, _GROUP, -1).min(axis=1)), m)
     return torch.gather(torch.from_numpy(S), 1, cand), cand
@@ -227,9 +233,7 @@ def _candidates_by_tiles(lift: np.ndarray, rows: np.ndarray, m: int, scratch: di
     j n_groups .. (j + 1) n_groups - 1, the j-th member of every group), so the block's scores are never all in
     memory; the candidates' scores are then recomputed from their rows."""
     c, n_groups = len(lift), len(rows) // _GROUP
-    if scratch.get("tiles") is None or scratch["tiles"].size < 2 * c * n_groups:
-        scratch["tiles"] = np.empty(2 * c * n_groups, dtype=np.float32)
-    minima, tile = scratch["tiles"][:2 * c * n_groups].reshape(2, c, n_groups)
+    minima, tile = _scratch_buffer(scratch, "tiles", 2 * c * n_groups).reshape(2, c, n_groups)
     _gemm(lift, rows[:n_groups].T, minima)
     for j in range(1, _GROUP):
         _gemm(lift, rows[j * n_groups:(j + 1) * n_groups].T, tile)
