@@ -220,7 +220,7 @@ def tangent_distances(queries: np.ndarray, candidates: np.ndarray) -> np.ndarray
     from digitlab.models.distortion import gradients
 
     q = torch.as_tensor(queries, dtype=torch.float32)
-    g = gradients(q) / 2
+    g = torch.from_numpy(gradients(queries)) / 2
     gx, gy = g[:, 0], g[:, 1]
     u = torch.arange(28, dtype=torch.float32) - 13.5
     yy, xx = u[:, None], u[None, :]

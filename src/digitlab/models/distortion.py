@@ -8,15 +8,15 @@ their 3x3 gradient context: in a trial on 3,000 validation and 3,000 test digits
 gradients, every query re-ranked among 16 candidates) the context did no better (98.60-99.00 % against
 98.67-98.87 % for 1-4 neighbours) and cost a third more.
 
-About 8 us of CPU per (query, candidate) pair (one core, busy 2-core machine), some 3,000 times what the PCA
-search spends per pair: it is meant for a few dozen candidates of the queries that the fast search leaves in
-doubt (``knn.py``).
+The distances come from a loop compiled by numba (``_kernels.py``, and why it is ours): about 3 us of CPU
+per (query, candidate) pair on one core of the 2-core machine's Intel Xeon, some 2,000 times what the PCA search
+spends per pair: it is meant for a few dozen candidates of the queries that the fast search leaves in doubt
+(``knn.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ..shapes import SIDE
 
@@ -24,44 +24,47 @@ WARP = 1  # pixels a query pixel may move to find its match. A warp of 2 (25 pos
 # 99.11-99.20 % instead of 99.10-99.18 % (validation and test splits, 1-4 neighbours): not worth its price.
 
 
-def gradients(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+def _float32_rows(images: np.ndarray, n_dims: int) -> np.ndarray:
+    images = np.ascontiguousarray(images, dtype=np.float32)
+    if images.ndim != n_dims or images.shape[-1] != SIDE * SIDE:
+        raise ValueError(f"expected images of {SIDE * SIDE} pixels in {n_dims} dimensions, got shape {images.shape}")
+    return images
+
+
+def gradients(images: np.ndarray) -> np.ndarray:
     """Horizontal and vertical central differences ``I[x+1] - I[x-1]`` (zero outside the image) of rows of 784
     pixels: float32 ``(n, 2, 28, 28)``. Integer pixels give integer gradients, exact in float32."""
-    img = torch.nn.functional.pad(torch.as_tensor(images, dtype=torch.float32).reshape(-1, SIDE, SIDE), (1,) * 4)
-    return torch.stack([img[:, 1:-1, 2:] - img[:, 1:-1, :-2], img[:, 2:, 1:-1] - img[:, :-2, 1:-1]], dim=1)
+    images = _float32_rows(np.reshape(images, (-1, SIDE * SIDE)), 2)
+    out = np.zeros((len(images), 2, SIDE, SIDE), dtype=np.float32)
+    from . import _kernels
+
+    for image, grad in zip(images, out):
+        _kernels.padded_gradients(image, 0, grad)
+    return out
 
 
 def idm_distances(queries: np.ndarray, candidates: np.ndarray, *, warp: int = WARP) -> np.ndarray:
     """Squared IDM distances, float64 ``(c, m)``, between each of ``c`` query images ``(c, 784)`` and its own
     ``m`` candidate images ``(c, m, 784)``: the sum over the query's pixels of the smallest squared gradient
-    difference to the candidate's pixels within ``warp`` rows and columns (none outside the image).
+    difference to the candidate's pixels within ``warp`` rows and columns (places outside the image have gradient
+    0).
 
     Not symmetric (the query's pixels are matched, not the candidate's). The per-pixel minima are computed in
-    float32 and summed in float64: for integer pixels every step is exact, so the result does not depend on how
-    the queries are batched.
+    float32 and summed in float64, one pair at a time: for integer pixels every step is exact, and no distance
+    depends on how the queries are batched.
     """
-    c, m = candidates.shape[:2]
-    gq = gradients(queries)[:, None]  # (c, 1, 2, 28, 28)
-    gr = gradients(candidates.reshape(c * m, -1))
-    padded = torch.nn.functional.pad(gr, (warp,) * 4).reshape(c, m, 2, SIDE + 2 * warp, SIDE + 2 * warp)
-    best = diff = None
-    for dy in range(2 * warp + 1):
-        for dx in range(2 * warp + 1):
-            diff = torch.sub(padded[:, :, :, dy:dy + SIDE, dx:dx + SIDE], gq, out=diff)
-            diff.mul_(diff)
-            cost = diff[:, :, 0] + diff[:, :, 1]
-            best = cost if best is None else torch.minimum(best, cost, out=best)
-    return best.reshape(c, m, -1).sum(dim=2, dtype=torch.float64).numpy()
+    queries, candidates = _float32_rows(queries, 2), _float32_rows(candidates, 3)
+    if len(candidates) != len(queries):
+        raise ValueError(f"{len(queries)} queries but candidates for {len(candidates)}")
+    from . import _kernels
+
+    return _kernels.squared_distances(queries, candidates, int(warp))
 
 
-def rerank(queries: np.ndarray, candidates: np.ndarray, indices: np.ndarray, k: int, *,
-           chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def rerank(queries: np.ndarray, candidates: np.ndarray, indices: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` candidates of each query nearest by IDM: distances (the square root of ``idm_distances``,
     ascending) and their ``indices`` (c, k), ties to the lower index. ``candidates`` (c, m, 784) are the images
-    of ``indices`` (c, m). Queries go ``chunk`` at a time: the working set (some 2 MB at 8 queries and 32
-    candidates) stays in the CPU's cache: 730 queries took 0.19-0.20 s in chunks of 4 or 8, 0.29 s in chunks
-    of 32 and 0.70 s in one chunk of 256."""
-    sq = np.concatenate([idm_distances(queries[s:s + chunk], candidates[s:s + chunk])
-                         for s in range(0, len(queries), chunk)])
+    of ``indices`` (c, m)."""
+    sq = idm_distances(queries, candidates)
     order = np.lexsort((indices, sq), axis=-1)[:, :k]
     return np.sqrt(np.take_along_axis(sq, order, axis=1)), np.take_along_axis(indices, order, axis=1)

@@ -17,9 +17,14 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   the ``m`` groups with the smallest minima must hold the ``m`` smallest scores, so a top-k over those
   ``m * _GROUP`` scores is exact. Total selection: about 0.4 s. A group is every ``n_groups``-th row of a
   block, not ``_GROUP`` consecutive rows: its minimum is then an element-wise minimum of ``_GROUP`` contiguous
-  runs, which vectorises (on the Xeon 12 ms per 512 queries against 21 ms for ``amin`` over runs of 32).
-* Float32 scores lose digits to cancellation (norms of ~10^7 for raw pixels), so the search keeps
-  ``k + _EXTRA`` candidates and re-ranks them by distances recomputed from coordinate differences (squared in
+  runs, which vectorises (on the Xeon 12 ms per 512 queries against 21 ms for ``amin`` over runs of 32). For
+  projected features one compiled loop (``_kernels.nearest_group_members``) then picks each query's ``m`` groups,
+  scores their members and keeps the ``m`` best, where ``torch.topk``, a gather and a second ``torch.topk`` took
+  twice as long. Groups of 16 rows rather than 32 halve the members to score for the same work on the minima:
+  the default classifier's prediction on the Xeon took 0.458 s with 16, 0.478 s with 32 and 0.474 s with 8
+  (medians of 7, both cores, same predictions).
+* Float32 scores lose digits to cancellation (norms of ~10^7 for raw pixels), so the search keeps a few
+  candidates beyond k (``_EXTRA_WIDE``, ``_EXTRA_NARROW``) and re-ranks them by distances recomputed from coordinate differences (squared in
   float32, summed in float64), ties broken by the lower training index. For integer pixels (no projection, no
   deskewing) these distances are exact, so the neighbours are the ones scikit-learn finds (its float64 search
   is exact on integers too). Raw pixels are also centred on the training mean, rounded to an integer so they
@@ -28,7 +33,7 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   only the running best candidates per query: each thread's score buffer never exceeds
   ``chunk_size * _BLOCK * 4`` bytes (64 MiB at 256), whatever the training-set size. With up to
   ``_TILED_MAX_COLUMNS`` columns (projected features) the group minima are taken tile by tile instead, in two
-  buffers of ``chunk_size * _BLOCK / _GROUP`` scores, and the candidates' scores recomputed from their rows.
+  buffers of ``chunk_size * _BLOCK / _GROUP`` scores, and the chosen groups' members scored again from their rows.
   With 50 components, chunks of 256, 512 and 1,024 queries ran at the same speed; with the classifier's 30
   components (a thinner GEMM) 512 and 1,024 predicted 10,000 against 60,000 in 0.65 and 0.64 s against 0.71 s
   at 256 (medians of 3, quiet machine, before the tiles), so the classifier's default is 512 and the
@@ -40,7 +45,7 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   nearest all carry one label, a costlier distance rarely changes the vote: on the validation split (10,000
   digits) 130 of the search's 157 errors sat in the 607 queries whose 6 nearest disagree, 27 in the other 9,393.
   Only those 6 % of queries get their 32 nearest re-ranked by the image distortion model (``distortion.py``),
-  at some 3,000 times the search's cost per pair; their errors fall from 130 to 61. Re-ranking every query
+  at some 2,000 times the search's cost per pair; their errors fall from 130 to 61. Re-ranking every query
   gave 99.16 % instead of 99.12 % for 4x the prediction time. The queries in doubt get a second, narrower
   search for their 32 nearest: widening the main search to 32 for every query cost more (+0.2 s of CPU per
   10,000 queries, one core) than the second search (0.12 s).
@@ -67,9 +72,13 @@ from ..data.augment import ONE_PIXEL_SHIFTS, shift_image
 from ..shapes import N_PIXELS
 from . import distortion, features
 
-_GROUP = 32  # training rows per group in the selection (see the module docstring)
+_GROUP = 16  # training rows per group in the selection (see the module docstring)
 _BLOCK = 65536  # training rows per score block; a multiple of _GROUP
-_EXTRA = 8  # candidates kept beyond k for the float64 re-ranking
+# Candidates kept beyond k for the float64 re-ranking, as the float32 scores' rounding may misorder near-ties: 8 for
+# wide rows (785 columns of raw pixels, whose integer distances must come out exactly as scikit-learn's), 2 for
+# narrow ones (projected features), whose scores sum 20-60 terms. With none at all the default classifier found the
+# same 4 neighbours for the first 3,000 MNIST test digits and predicted the same for all 10,000.
+_EXTRA_WIDE, _EXTRA_NARROW = 8, 2
 # Widest rows (components + 1) whose groups' minima are taken tile by tile (``_candidates_by_tiles``). A product of
 # 512 queries and 60,000 rows of 31 columns writes 123 MB of scores and reads them back for the minima: bound by
 # memory, not arithmetic. Tile by tile it stays in cache: the default classifier's prediction (10,000 against
@@ -229,18 +238,20 @@ def _candidates_by_scores(lift: np.ndarray, rows: np.ndarray, m: int, scratch: d
 
 
 def _candidates_by_tiles(lift: np.ndarray, rows: np.ndarray, m: int, scratch: dict):
-    """As ``_candidates_by_scores``, for narrow rows: the groups' minima are taken tile by tile (tile j is rows
-    j n_groups .. (j + 1) n_groups - 1, the j-th member of every group), so the block's scores are never all in
-    memory; the candidates' scores are then recomputed from their rows."""
+    """The ``m`` best scores of each query among the members of its best ``m`` groups of ``rows``, and their indices,
+    both (c, m), for narrow rows: the groups' minima are taken tile by tile (tile j is rows j n_groups .. (j + 1)
+    n_groups - 1, the j-th member of every group), so the block's scores are never all in memory; the chosen
+    groups' members are then scored again from their rows, in a compiled loop (``_kernels.py``)."""
+    from . import _kernels
+
     c, n_groups = len(lift), len(rows) // _GROUP
     minima, tile = _scratch_buffer(scratch, "tiles", 2 * c * n_groups).reshape(2, c, n_groups)
     _gemm(lift, rows[:n_groups].T, minima)
     for j in range(1, _GROUP):
         _gemm(lift, rows[j * n_groups:(j + 1) * n_groups].T, tile)
         np.minimum(minima, tile, out=minima)
-    cand = _group_members(torch.from_numpy(minima), m)
-    members = np.take(rows, cand.numpy().ravel(), axis=0).reshape(c, -1, rows.shape[1])
-    return torch.from_numpy(np.einsum("cnd,cd->cn", members, lift)), cand
+    scores, indices = _kernels.nearest_group_members(minima, rows, lift, m, _GROUP)
+    return torch.from_numpy(scores), torch.from_numpy(indices)
 
 
 def _kneighbors(M: np.ndarray, n_fit: int, q: np.ndarray, k: int, scratch: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -250,12 +261,13 @@ def _kneighbors(M: np.ndarray, n_fit: int, q: np.ndarray, k: int, scratch: dict)
     ``scratch`` keeps the score buffers between calls.
     """
     c, d = q.shape
-    m = min(k + _EXTRA, n_fit)  # candidates kept per query
+    narrow = d + 1 <= _TILED_MAX_COLUMNS
+    m = min(k + (_EXTRA_NARROW if narrow else _EXTRA_WIDE), n_fit)  # candidates kept per query
     block = min(_BLOCK, len(M))
     lift = np.empty((c, d + 1), dtype=np.float32)
     np.multiply(q, -2.0, out=lift[:, :d])
     lift[:, d] = 1.0
-    candidates = _candidates_by_tiles if d + 1 <= _TILED_MAX_COLUMNS else _candidates_by_scores
+    candidates = _candidates_by_tiles if narrow else _candidates_by_scores
     best_s, best_i = [], []
     for b0 in range(0, len(M), block):
         cand_s, cand = candidates(lift, M[b0:b0 + block], m, scratch)
@@ -481,8 +493,8 @@ class FastKNNClassifier(ClassifierMixin, _FastKNNBase):
         split), for 1.5x the re-ranking work.
     chunk_size : int, default=512
         Queries per chunk. Peak extra memory while predicting is, per thread, about ``chunk_size * 65,536 * 4``
-        bytes of scores on raw pixels (128 MiB at 512; with the default 30 components, tile buffers and the
-        candidates' rows instead: 37 MiB in all for one chunk of 512, measured with tracemalloc) plus
+        bytes of scores on raw pixels (128 MiB at 512; with the default 30 components, two tile buffers
+        instead: 22 MiB in all for one chunk of 512, measured with tracemalloc) plus
         ``chunk_size * (n_neighbors + 8) * (n_features + 1) * 4`` bytes for the float64 re-ranking (20 MiB at
         512 on raw pixels) and a few MiB for the IDM re-ranking of the queries in doubt, independent of the
         training-set size. The IDM re-ranking keeps the (deskewed) training images in float16: 2 bytes a pixel,
