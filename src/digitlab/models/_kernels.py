@@ -17,9 +17,10 @@ CPU's cache (figures on the 2-core machine's Intel Xeon, one core):
   60,000 rows; this loop, which keeps the m best in a small sorted list as it goes, about half of that (the
   default classifier's prediction: 0.478 s instead of 0.511 s on both cores, medians of 7, same neighbours).
 
-Compiling takes about 1 s, on the first call in a process; numba caches the machine code beside this file (or, if
-that folder is read-only, in the user's cache folder) for later processes, as Python caches bytecode, and compiles
-in every process where neither can be written.
+Compiling the loops a prediction needs takes about 2 s, on the first call; numba caches the machine code beside
+this file (or, if that folder is read-only, in the user's cache folder), as Python caches bytecode, and later
+processes load it (the first prediction then waits 0.4-0.6 s, numba's import included). Where neither folder can
+be written, every process compiles.
 """
 
 from __future__ import annotations
