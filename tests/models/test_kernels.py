@@ -44,20 +44,44 @@ def test_rows_of_infinite_score_are_never_chosen():
     assert np.isfinite(scores).all()
 
 
-def test_the_loops_compile_where_numba_can_write_no_cache(monkeypatch):
-    """A read-only install with no writable user cache folder: numba refuses ``cache=True``, and digitlab compiles
-    in the process instead of failing at import."""
+def _fresh_copy():
+    """The kernels' module loaded again, so that its decorators run under the settings of the test."""
     import importlib.util
-
-    import numba.core.caching
 
     from digitlab.models import _kernels
 
-    monkeypatch.setattr(numba.core.caching.CacheImpl, "_locator_classes", [])  # no folder numba could write to
-    spec = importlib.util.spec_from_file_location("digitlab.models._kernels_uncached", _kernels.__file__)
-    uncached = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(uncached)
-    assert not uncached.squared_distances._cache.cache_path  # the stand-in for "no cache"
+    spec = importlib.util.spec_from_file_location("digitlab.models._kernels_copy", _kernels.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _distances_match(module):
+    from digitlab.models import _kernels
+
     rng = np.random.default_rng(0)
     q, c = rng.uniform(0, 255, (2, 784)).astype(np.float32), rng.uniform(0, 255, (2, 3, 784)).astype(np.float32)
-    np.testing.assert_array_equal(uncached.squared_distances(q, c, 1), _kernels.squared_distances(q, c, 1))
+    np.testing.assert_array_equal(module.squared_distances(q, c, 1), _kernels.squared_distances(q, c, 1))
+
+
+def test_machine_code_is_kept_on_disk_only_where_numba_cache_dir_asks(tmp_path, monkeypatch):
+    import numba
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")  # the default: digitlab writes nothing
+    assert type(_fresh_copy().squared_distances._cache).__name__ == "NullCache"
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))  # the user named a folder for numba's cache
+    cached = _fresh_copy()
+    _distances_match(cached)
+    assert any(path.suffix == ".nbi" for path in tmp_path.rglob("*"))
+
+
+def test_the_loops_compile_where_numba_can_write_no_cache(tmp_path, monkeypatch):
+    """NUMBA_CACHE_DIR set, but no folder numba could write to: digitlab compiles in the process instead of failing
+    at import."""
+    import numba.core.caching
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(numba.core.caching.CacheImpl, "_locator_classes", [])  # no folder numba could write to
+    uncached = _fresh_copy()
+    assert type(uncached.squared_distances._cache).__name__ == "NullCache"
+    _distances_match(uncached)

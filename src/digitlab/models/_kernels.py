@@ -17,10 +17,10 @@ CPU's cache (figures on the 2-core machine's Intel Xeon, one core):
   60,000 rows; this loop, which keeps the m best in a small sorted list as it goes, about half of that (the
   default classifier's prediction: 0.478 s instead of 0.511 s on both cores, medians of 7, same neighbours).
 
-Compiling the loops a prediction needs takes about 2 s, on the first call; numba caches the machine code beside
-this file (or, if that folder is read-only, in the user's cache folder), as Python caches bytecode, and later
-processes load it (the first prediction then waits 0.4-0.6 s, numba's import included). Where neither folder can
-be written, every process compiles.
+numba compiles each loop on its first call in a process: 1.4 s for the distance, 0.7 s for the selection. digitlab
+writes nothing to disk unless asked, so numba keeps the machine code for later processes only where its own
+setting ``NUMBA_CACHE_DIR`` names a folder for it; then a later process's first prediction waits 0.4-0.6 s,
+numba's import included.
 """
 
 from __future__ import annotations
@@ -32,13 +32,15 @@ from ..shapes import SIDE
 
 
 def _compiled(function=None, **options):
-    """``numba.njit``, releasing the interpreter lock, cached on disk where numba finds a folder to write to."""
+    """``numba.njit``, releasing the interpreter lock; cached on disk only where ``NUMBA_CACHE_DIR`` asks for it."""
     if function is None:
         return lambda f: _compiled(f, **options)
-    try:
-        return numba.njit(nogil=True, cache=True, **options)(function)
-    except RuntimeError:  # numba found no folder it can write its cache to
-        return numba.njit(nogil=True, **options)(function)
+    if numba.config.CACHE_DIR:
+        try:
+            return numba.njit(nogil=True, cache=True, **options)(function)
+        except RuntimeError:  # numba found no folder it could write its cache to: compile in each process
+            pass
+    return numba.njit(nogil=True, **options)(function)
 
 
 @_compiled
