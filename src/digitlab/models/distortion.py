@@ -34,10 +34,10 @@ def _float32_rows(images: np.ndarray, n_dims: int) -> np.ndarray:
 def gradients(images: np.ndarray) -> np.ndarray:
     """Horizontal and vertical central differences ``I[x+1] - I[x-1]`` (zero outside the image) of rows of 784
     pixels: float32 ``(n, 2, 28, 28)``. Integer pixels give integer gradients, exact in float32."""
+    from . import _kernels  # imports numba: not at digitlab's import
+
     images = _float32_rows(np.reshape(images, (-1, SIDE * SIDE)), 2)
     out = np.zeros((len(images), 2, SIDE, SIDE), dtype=np.float32)
-    from . import _kernels
-
     for image, grad in zip(images, out):
         _kernels.padded_gradients(image, 0, grad)
     return out
@@ -53,11 +53,11 @@ def idm_distances(queries: np.ndarray, candidates: np.ndarray, *, warp: int = WA
     float32 and summed in float64, one pair at a time: for integer pixels every step is exact, and no distance
     depends on how the queries are batched.
     """
+    from . import _kernels
+
     queries, candidates = _float32_rows(queries, 2), _float32_rows(candidates, 3)
     if len(candidates) != len(queries):
         raise ValueError(f"{len(queries)} queries but candidates for {len(candidates)}")
-    from . import _kernels
-
     return _kernels.squared_distances(queries, candidates, int(warp))
 
 

@@ -24,11 +24,11 @@ MNIST rows in 50 dimensions, CPU seconds summed over both cores; ``benchmarks/kn
   the default classifier's prediction on the Xeon took 0.458 s with 16, 0.478 s with 32 and 0.474 s with 8
   (medians of 7, both cores, same predictions).
 * Float32 scores lose digits to cancellation (norms of ~10^7 for raw pixels), so the search keeps a few
-  candidates beyond k (``_EXTRA_WIDE``, ``_EXTRA_NARROW``) and re-ranks them by distances recomputed from coordinate differences (squared in
-  float32, summed in float64), ties broken by the lower training index. For integer pixels (no projection, no
-  deskewing) these distances are exact, so the neighbours are the ones scikit-learn finds (its float64 search
-  is exact on integers too). Raw pixels are also centred on the training mean, rounded to an integer so they
-  stay integers, which shrinks the norms and the cancellation.
+  candidates beyond k (``_EXTRA_WIDE``, ``_EXTRA_NARROW``) and re-ranks them by distances recomputed from
+  coordinate differences (squared in float32, summed in float64), ties broken by the lower training index. For
+  integer pixels (no projection, no deskewing) these distances are exact, so the neighbours are the ones
+  scikit-learn finds (its float64 search is exact on integers too). Raw pixels are also centred on the training
+  mean, rounded to an integer so they stay integers, which shrinks the norms and the cancellation.
 * Queries go through in chunks of ``chunk_size`` rows and the training rows in blocks of ``_BLOCK``, keeping
   only the running best candidates per query: each thread's score buffer never exceeds
   ``chunk_size * _BLOCK * 4`` bytes (64 MiB at 256), whatever the training-set size. With up to
