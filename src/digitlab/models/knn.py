@@ -76,8 +76,8 @@ _GROUP = 16  # training rows per group in the selection (see the module docstrin
 _BLOCK = 65536  # training rows per score block; a multiple of _GROUP
 # Candidates kept beyond k for the float64 re-ranking, as the float32 scores' rounding may misorder near-ties: 8 for
 # wide rows (785 columns of raw pixels, whose integer distances must come out exactly as scikit-learn's), 2 for
-# narrow ones (projected features), whose scores sum 20-60 terms. With none at all the default classifier found the
-# same 4 neighbours for the first 3,000 MNIST test digits and predicted the same for all 10,000.
+# narrow ones (projected features), whose scores sum at most _TILED_MAX_COLUMNS terms. With none at all the default
+# classifier found the same 4 neighbours for the first 3,000 MNIST test digits and predicted the same for all 10,000.
 _EXTRA_WIDE, _EXTRA_NARROW = 8, 2
 # Widest rows (components + 1) whose groups' minima are taken tile by tile (``_candidates_by_tiles``). A product of
 # 512 queries and 60,000 rows of 31 columns writes 123 MB of scores and reads them back for the minima: bound by
